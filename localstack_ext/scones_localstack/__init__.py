@@ -1,0 +1,10 @@
+"""scones' extensions to LocalStack, loaded by LocalStack's plugin manager inside its own venv.
+
+Each extension is a subpackage with a cheap-to-import plugin module (plux imports every entry point
+to resolve specs) and its heavy code imported lazily:
+
+- ``lambda_executor``: runs Python Lambda handlers as host processes (``LAMBDA_RUNTIME_EXECUTOR=process``).
+- ``sagemaker``: SageMaker control plane on moto's backend and an InvokeEndpoint passthrough.
+
+Nothing here imports the scones harness: this package runs in LocalStack's interpreter.
+"""

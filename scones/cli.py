@@ -1,0 +1,15 @@
+"""The `scones` command line: a click group whose subcommands call library functions."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="scones")
+def cli() -> None:
+    """Run the Scones Unlimited ML workflow locally (LocalStack, no Docker) or on AWS."""
+
+
+def main() -> None:
+    cli()

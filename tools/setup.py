@@ -214,13 +214,16 @@ def refreeze(key: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("envs", nargs="*", default=list(ENVS), choices=[*ENVS, []], help="which envs (default all)")
+    parser.add_argument("envs", nargs="*", metavar="ENV", help=f"which envs: {', '.join(ENVS)} (default all)")
     parser.add_argument("--force", action="store_true", help="rebuild even when the stamp matches")
     parser.add_argument("--verbose", action="store_true", help="show pip's output")
     parser.add_argument("--refreeze", action="store_true", help="rewrite the constraints file(s) from the env(s)")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.envs) - set(ENVS))
+    if unknown:
+        parser.error(f"unknown env(s) {unknown}; choose from {list(ENVS)}")
     try:
-        for key in args.envs:
+        for key in args.envs or list(ENVS):
             if args.refreeze:
                 refreeze(key)
             else:

@@ -58,7 +58,9 @@ ENVS: dict[str, Env] = {
         name=".venv-localstack",
         python="3.13",
         constraints="localstack.txt",
-        requirements=["localstack-core[runtime]==2026.3.0", "-e", "./localstack_ext"],
+        # The complete pin set is installed as is: some packages LocalStack needs at run time
+        # (service-identity for twisted TLS, ...) are not declared by localstack-core itself.
+        requirements=["-r", "constraints/localstack.txt", "-e", "./localstack_ext"],
         inputs=["localstack_ext/pyproject.toml"],
         check="import localstack.runtime.main, scones_localstack",
     ),
@@ -195,6 +197,41 @@ def ensure(key: str, *, force: bool = False, quiet: bool = True) -> Path:
     return vpy
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+def ensure_chromium() -> None:
+    """Debian's `chromium` for the report's headless-browser test: a system package, not a venv.
+
+    Skips in well under a second when it already runs. Installing needs root and apt-get (CI is root on
+    a fresh Debian machine); elsewhere it says so and the browser test skips with that reason.
+    """
+    try:
+        ok = subprocess.run([CHROMIUM, "--version"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ok = False
+    if ok:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        print(
+            f"setup: {CHROMIUM} is missing and cannot be installed here (needs root and apt-get); the "
+            "report's browser test will skip. Install Debian's `chromium` package to run it.",
+            flush=True,
+        )
+        return
+    print("setup: installing chromium with apt-get ...", flush=True)
+    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
+        result = subprocess.run(cmd, capture_output=True, text=True, env=apt_env)
+        if result.returncode != 0:
+            detail = result.stderr[-3000:]
+            raise SetupError(f"command failed ({result.returncode}): {' '.join(cmd)}\n{detail}")
+    print("setup: chromium ready", flush=True)
+
+
+SYSTEM_STEPS = {"chromium": ensure_chromium}  # run after the venvs by default; no stamp, checked live
+
+
 def refreeze(key: str) -> None:
     """Rewrite a constraints file from what the env holds now (after a deliberate upgrade)."""
     env = ENVS[key]
@@ -219,12 +256,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="show pip's output")
     parser.add_argument("--refreeze", action="store_true", help="rewrite the constraints file(s) from the env(s)")
     args = parser.parse_args(argv)
-    unknown = sorted(set(args.envs) - set(ENVS))
+    unknown = sorted(set(args.envs) - set(ENVS) - set(SYSTEM_STEPS))
     if unknown:
-        parser.error(f"unknown env(s) {unknown}; choose from {list(ENVS)}")
+        parser.error(f"unknown env(s) {unknown}; choose from {[*ENVS, *SYSTEM_STEPS]}")
     try:
-        for key in args.envs or list(ENVS):
-            if args.refreeze:
+        for key in args.envs or [*ENVS, *SYSTEM_STEPS]:
+            if key in SYSTEM_STEPS:
+                if not args.refreeze:
+                    SYSTEM_STEPS[key]()
+            elif args.refreeze:
                 refreeze(key)
             else:
                 ensure(key, force=args.force, quiet=not args.verbose)

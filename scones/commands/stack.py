@@ -1,7 +1,117 @@
-"""CLI commands: stack. Each module exports `commands`, registered by scones.cli."""
+"""CLI commands: `scones up`, `scones down`, `scones status` — one local stack per port."""
 
 from __future__ import annotations
 
-import click
+import time
 
-commands: list[click.Command] = []
+import click
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+from scones import stack
+from scones.stack.errors import StackAlreadyRunningError
+from scones.stack.process import known_ports
+from scones.stack.settings import ENV_PORT, StackSettings
+
+console = Console()
+
+port_option = click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    envvar=ENV_PORT,
+    default=None,
+    help="Gateway port of the stack (default 4566); several stacks may run on different ports.",
+)
+
+
+def _settings(port: int | None, host: str | None = None, timeout: float | None = None) -> StackSettings:
+    return StackSettings.from_env(port=port, host=host, startup_timeout=timeout)
+
+
+@click.command()
+@port_option
+@click.option("--host", default=None, help="Bind address of the gateway (default 127.0.0.1).")
+@click.option(
+    "--timeout", type=float, default=None, help="Seconds to wait for a healthy gateway (default 60)."
+)
+def up(port: int | None, host: str | None, timeout: float | None) -> None:
+    """Start LocalStack in host mode (no Docker) with the process Lambda executor and SageMaker."""
+    settings = _settings(port, host, timeout)
+    began = time.monotonic()
+    try:
+        state = stack.start(settings)
+    except StackAlreadyRunningError as exc:
+        console.print(f"[yellow]{exc}[/yellow]")
+        _print_exports(settings.endpoint_url)
+        return
+    except stack.StackError as exc:
+        raise click.ClickException(str(exc)) from exc
+    console.print(
+        f"[green]LocalStack is up[/green] at {state.endpoint_url} (pid {state.pid}, "
+        f"{time.monotonic() - began:.1f} s). Log: {state.log_file}"
+    )
+    _print_exports(settings.endpoint_url)
+
+
+def _print_exports(endpoint_url: str) -> None:
+    console.print("Paste into your shell to point boto3 / the AWS CLI at it:")
+    for line in stack.shell_exports(endpoint_url):
+        click.echo(line)
+
+
+@click.command()
+@port_option
+def down(port: int | None) -> None:
+    """Stop the stack started by `up` and every process it started (functions, endpoints)."""
+    settings = _settings(port)
+    stopped = stack.stop(settings)
+    if stopped:
+        console.print(f"Stopped the stack on port {settings.port} ({len(stopped)} process(es)).")
+    else:
+        console.print(f"No stack runs on port {settings.port}.")
+
+
+@click.command(name="status")
+@port_option
+def status_command(port: int | None) -> None:
+    """Say what runs where: the stack per port, its services and its child processes."""
+    base = _settings(port)
+    ports = [base.port] if port is not None else (known_ports(base.state_root) or [base.port])
+    table = Table("port", "state", "pid", "services up", "functions / endpoints", "log")
+    for each in ports:
+        current = stack.status(_settings(each))
+        up_services = sorted(
+            name for name, state in current.services.items() if state in ("available", "running")
+        )
+        if current.running and current.state:
+            state = "[green]healthy[/green]" if current.healthy else "[yellow]starting / unhealthy[/yellow]"
+            kinds = _child_kinds(current.children)
+            table.add_row(
+                str(each),
+                state,
+                str(current.state.pid),
+                ", ".join(up_services),
+                kinds,
+                current.state.log_file,
+            )
+        else:
+            table.add_row(str(each), "[dim]stopped[/dim]", "-", "-", "-", "-")
+    console.print(table)
+
+
+def _child_kinds(children: list[psutil.Process]) -> str:
+    functions = endpoints = 0
+    for child in children:
+        try:
+            cmdline = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if "local_endpoint" in cmdline:
+            endpoints += 1
+        elif "shim" in cmdline:
+            functions += 1
+    return f"{functions} / {endpoints}"
+
+
+commands: list[click.Command] = [up, down, status_command]

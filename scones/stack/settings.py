@@ -1,0 +1,121 @@
+"""Typed settings for the local stack, read from the environment once at the edge (CLI, fixtures)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Project root: the checkout that holds the venvs built by tools/setup.py.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+ENV_PORT = "SCONES_PORT"  # gateway port of the stack `up`/`down`/`status` address (default 4566)
+ENV_HOST = "SCONES_HOST"  # gateway bind address (default 127.0.0.1)
+ENV_STATE_DIR = "SCONES_STATE_DIR"  # where run state lives (default <project>/.scones)
+ENV_STARTUP_TIMEOUT = "SCONES_STARTUP_TIMEOUT"  # seconds to wait for a healthy gateway (default 60)
+ENV_LAMBDA_KEEPALIVE_MS = "SCONES_LAMBDA_KEEPALIVE_MS"  # idle function process lifetime (LocalStack default)
+
+DEFAULT_PORT = 4566
+DEFAULT_HOST = "127.0.0.1"
+# What the workflow needs. sagemaker + sagemaker-runtime come from our extension (both must be listed).
+DEFAULT_SERVICES = (
+    "s3",
+    "lambda",
+    "stepfunctions",
+    "iam",
+    "sts",
+    "logs",
+    "events",
+    "sagemaker",
+    "sagemaker-runtime",
+)
+# The function runtime the process executor serves; deploy and tests create functions with it.
+LAMBDA_RUNTIME = "python3.13"
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything needed to start, find and stop one local stack; one instance per port."""
+
+    port: int = DEFAULT_PORT
+    host: str = DEFAULT_HOST
+    project_root: Path = PROJECT_ROOT
+    state_root: Path = field(default_factory=lambda: PROJECT_ROOT / ".scones")
+    services: tuple[str, ...] = DEFAULT_SERVICES
+    startup_timeout: float = 60.0
+    lambda_keepalive_ms: int | None = None
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        port: int | None = None,
+        host: str | None = None,
+        startup_timeout: float | None = None,
+    ) -> StackSettings:
+        """Explicit arguments win over environment variables, which win over defaults."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {
+            "port": int(env.get(ENV_PORT, DEFAULT_PORT)),
+            "host": env.get(ENV_HOST, DEFAULT_HOST),
+            "startup_timeout": float(env.get(ENV_STARTUP_TIMEOUT, 60.0)),
+        }
+        if env.get(ENV_STATE_DIR):
+            values["state_root"] = Path(env[ENV_STATE_DIR])
+        if env.get(ENV_LAMBDA_KEEPALIVE_MS):
+            values["lambda_keepalive_ms"] = int(env[ENV_LAMBDA_KEEPALIVE_MS])
+        explicit = {"port": port, "host": host, "startup_timeout": startup_timeout}
+        values.update({k: v for k, v in explicit.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.state_root / f"stack-{self.port}"
+
+    @property
+    def localstack_python(self) -> Path:
+        return self.project_root / ".venv-localstack" / "bin" / "python"
+
+    @property
+    def lambda_python(self) -> Path:
+        return self.project_root / ".venv-lambda" / "bin" / "python"
+
+    @property
+    def endpoint_python(self) -> Path:
+        return self.project_root / ".venv-endpoint" / "bin" / "python"
+
+    def localstack_environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        """LocalStack's process environment: the host's basics, none of its AWS settings, our config."""
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "USER", "LOGNAME", "SHELL", "TERM")
+        env = {k: v for k, v in base.items() if k in keep}
+        fs = self.state_dir / "fs"
+        env.update(
+            {
+                "GATEWAY_LISTEN": f"{self.host}:{self.port}",
+                "SERVICES": ",".join(self.services),
+                # Without it, shutdown hangs on an analytics DNS lookup (offline) and never stops services.
+                "DISABLE_EVENTS": "1",
+                "DNS_ADDRESS": "0",
+                "SKIP_SSL_CERT_DOWNLOAD": "1",
+                # This sandbox looks like a container to LocalStack; we always run it as a host process.
+                "OVERRIDE_IN_DOCKER": "0",
+                # Per-stack dirs so two stacks never share (and wipe) each other's code caches.
+                "FILESYSTEM_ROOT": str(fs),
+                "TMPDIR": str(self.state_dir / "tmp"),
+                "LAMBDA_RUNTIME_EXECUTOR": "process",
+                "LAMBDA_PROCESS_PYTHON_MAPPING": json.dumps({LAMBDA_RUNTIME: str(self.lambda_python)}),
+                "SCONES_ENDPOINT_CMD": f"{self.endpoint_python} -m local_endpoint serve",
+                "SCONES_PROJECT_ROOT": str(self.project_root),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if self.lambda_keepalive_ms is not None:
+            env["LAMBDA_KEEPALIVE_MS"] = str(self.lambda_keepalive_ms)
+        return env

@@ -1,0 +1,244 @@
+"""Stand-in endpoint processes: launch, health-check, stop, and the registry the runtime reads.
+
+Why its own module: the control plane decides *when* a process starts or stops, the runtime only needs
+"which port serves this endpoint now", and both must agree on one registry guarded by one lock.
+Each stand-in runs in its own session (process group) so a stop reaches its children too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .settings import Settings
+
+Key = tuple[str, str, str]  # (account id, region, endpoint name)
+
+# Environment variables of LocalStack's own process that must not leak into a stand-in.
+_DROPPED_ENV_PREFIXES = ("AWS_",)
+_DROPPED_ENV = {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"}
+
+
+class StandinStartupFailed(Exception):
+    """The stand-in exited or never answered /ping in time; the message is the endpoint's FailureReason."""
+
+
+@dataclass(frozen=True)
+class StandinSpec:
+    """What one stand-in serves: the deployment as the control plane resolved it."""
+
+    account_id: str
+    region: str
+    endpoint_name: str
+    variant_name: str
+    model_data_url: str
+    data_capture_config: dict[str, Any] | None
+    container_env: Mapping[str, str] = field(default_factory=dict)
+    startup_timeout: float = 120.0
+
+
+@dataclass
+class Standin:
+    spec: StandinSpec
+    port: int
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def standin_env(
+    spec: StandinSpec, port: int, gateway_url: str, settings: Settings, base: Mapping[str, str]
+) -> dict[str, str]:
+    """The stand-in's environment: LocalStack's minus AWS/Python settings, the container's, then ours."""
+    env = {k: v for k, v in base.items() if k not in _DROPPED_ENV and not k.startswith(_DROPPED_ENV_PREFIXES)}
+    env.update(spec.container_env)
+    env.update(
+        {
+            "PYTHONPATH": str(settings.repo_root),
+            "SCONES_ENDPOINT_NAME": spec.endpoint_name,
+            "SCONES_ENDPOINT_VARIANT": spec.variant_name,
+            "SCONES_MODEL_DATA_URL": spec.model_data_url,
+            "SCONES_DATA_CAPTURE_CONFIG": json.dumps(spec.data_capture_config)
+            if spec.data_capture_config
+            else "",
+            "SCONES_ENDPOINT_HOST": "127.0.0.1",
+            "SCONES_ENDPOINT_PORT": str(port),
+            "SCONES_ACCOUNT_ID": spec.account_id,
+            "SCONES_PARENT_PID": str(os.getpid()),
+            "AWS_ENDPOINT_URL": gateway_url,
+            "AWS_ACCESS_KEY_ID": spec.account_id,
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": spec.region,
+            "AWS_REGION": spec.region,
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+    )
+    return env
+
+
+def launch(spec: StandinSpec, gateway_url: str, settings: Settings) -> Standin:
+    port = free_port()
+    log_dir = Path(tempfile.gettempdir()) / "scones-endpoints"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{spec.account_id}-{spec.region}-{spec.endpoint_name}-{port}.log"
+    env = standin_env(spec, port, gateway_url, settings, os.environ)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            list(settings.endpoint_cmd),
+            env=env,
+            cwd=str(settings.repo_root),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Standin(spec=spec, port=port, proc=proc, log_path=log_path)
+
+
+def ping(port: int, timeout: float = 2.0) -> bool:
+    """True when GET /ping answers 200 (SageMaker's health check, 2 s timeout)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", "/ping")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def log_tail(path: Path, limit: int = 300) -> str:
+    """The last non-empty line of a stand-in's log, to make a FailureReason actionable."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, path.stat().st_size - 4096))
+            lines = [ln.strip() for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    return lines[-1][:limit] if lines else ""
+
+
+def wait_healthy(standin: Standin, timeout: float, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        code = standin.proc.poll()
+        if code is not None:
+            tail = log_tail(standin.log_path)
+            detail = f": {tail}" if tail else ""
+            raise StandinStartupFailed(f"stand-in process exited with code {code} during startup{detail}")
+        if ping(standin.port, timeout=min(2.0, max(0.1, deadline - time.monotonic()))):
+            return
+        if time.monotonic() >= deadline:
+            stop(standin)
+            raise StandinStartupFailed(f"stand-in did not answer GET /ping with 200 within {timeout:g} s")
+        time.sleep(interval)
+
+
+def stop(standin: Standin, grace: float = 5.0) -> int | None:
+    """SIGTERM the stand-in's process group (it flushes capture buffers), SIGKILL after ``grace`` seconds."""
+    proc = standin.proc
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+    # Children that outlived the leader (same session) get the same end.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    return proc.returncode
+
+
+@dataclass
+class EndpointProcesses:
+    """The processes of one endpoint: the serving one, one being started, and how often it was restarted."""
+
+    active: Standin | None = None
+    pending: Standin | None = None
+    restarts: int = 0
+    deleted: bool = False
+    busy: bool = False  # a create/update/restart thread owns this endpoint
+
+
+class Registry:
+    """All stand-ins of this LocalStack, keyed by (account, region, endpoint); short critical sections."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._entries: dict[Key, EndpointProcesses] = {}
+        self.changed = threading.Condition(self.lock)
+
+    def entry(self, key: Key) -> EndpointProcesses | None:
+        with self.lock:
+            return self._entries.get(key)
+
+    def ensure(self, key: Key) -> EndpointProcesses:
+        with self.lock:
+            return self._entries.setdefault(key, EndpointProcesses())
+
+    def remove(self, key: Key) -> EndpointProcesses | None:
+        with self.lock:
+            entry = self._entries.pop(key, None)
+            if entry is not None:
+                entry.deleted = True
+            self.changed.notify_all()
+            return entry
+
+    def items(self) -> list[tuple[Key, EndpointProcesses]]:
+        with self.lock:
+            return list(self._entries.items())
+
+    def active_port(self, key: Key) -> int | None:
+        with self.lock:
+            entry = self._entries.get(key)
+            return entry.active.port if entry and entry.active else None
+
+    def wait_for_new_port(self, key: Key, old_port: int, timeout: float) -> int | None:
+        """Block until the endpoint is served by another live process (after a swap or restart)."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                entry = self._entries.get(key)
+                if entry is None:
+                    return None
+                if entry.active and entry.active.port != old_port and entry.active.alive:
+                    return entry.active.port
+                if entry.active and entry.active.alive and not entry.busy:
+                    return entry.active.port  # the same live process: one more try is all we can do
+                if not entry.busy and (entry.active is None or not entry.active.alive):
+                    return None  # nothing is (re)starting it: waiting cannot help
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.changed.wait(min(remaining, 0.1))
+
+    def notify(self) -> None:
+        with self.changed:
+            self.changed.notify_all()
+
+
+REGISTRY = Registry()

@@ -1,0 +1,176 @@
+"""SageMaker Runtime: InvokeEndpoint (and its response-stream variant) passed byte for byte to the stand-in.
+
+Why a dumb passthrough: the stand-in owns the wire behaviour (ModelError shapes, the invoked-variant header,
+data capture, size limits), so the gateway must not re-serialize anything. The runtime only adds what only it
+can know: "endpoint not found", a timeout as SageMaker reports it, and waiting out a restart or a swap.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+from localstack.aws.api import CommonServiceException, RequestContext, ServiceRequest
+from localstack.http import Response
+from requests.adapters import HTTPAdapter
+from rolo.request import get_raw_path
+
+from .lifecycle import find_endpoint, get_lifecycle
+from .processes import REGISTRY, Key
+
+LOG = logging.getLogger(__name__)
+CONNECT_TIMEOUT = 2.0
+# Response headers that belong to the hop, not to the payload; the gateway sets its own.
+HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
+
+
+class EndpointNotFound(CommonServiceException):
+    """InvokeEndpoint on a name with no serving process, with SageMaker's exact wording."""
+
+    def __init__(self, name: str, account_id: str) -> None:
+        super().__init__("ValidationError", f"Endpoint {name} of account {account_id} not found.", 400, True)
+
+
+class EndpointUnavailable(CommonServiceException):
+    """The stand-in is down and no restart brought it back in time; retriable (botocore retries 503s)."""
+
+    def __init__(self, name: str, account_id: str) -> None:
+        super().__init__(
+            "ServiceUnavailable",
+            f"Endpoint {name} of account {account_id} is restarting its model container; retry the request.",
+            503,
+        )
+
+
+def forwarded_headers(headers: Any) -> dict[str, str]:
+    """Only the API's headers reach the container, as SageMaker strips all other POST headers."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower in ("content-type", "accept") or lower.startswith("x-amzn-sagemaker-"):
+            out[name] = value
+    return out
+
+
+def response_headers(upstream: requests.Response, request_id: str) -> list[tuple[str, str]]:
+    headers = [(k, v) for k, v in upstream.raw.headers.items() if k.lower() not in HOP_HEADERS]
+    if not any(k.lower() == "x-amzn-requestid" for k, _ in headers):
+        headers.append(("x-amzn-RequestId", request_id))
+    return headers
+
+
+def timeout_model_error(name: str, account_id: str, region: str, seconds: float, request_id: str) -> Response:
+    """A 424 ModelError worded as SageMaker words a container that did not answer within 60 s."""
+    original = (
+        "Your invocation timed out while waiting for a response from container primary. Review the latency "
+        "metrics for each container in Amazon CloudWatch, resolve the issue, and try again."
+    )
+    log_group = f"/aws/sagemaker/Endpoints/{name}"
+    body = {
+        "ErrorCode": "SERVER_ERROR_FROM_MODEL",
+        "Message": (
+            f'Received server error (0) from primary with message "{original}". See '
+            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logEventViewer:"
+            f"group={log_group} in account {account_id} for more information."
+        ),
+        "OriginalMessage": original,
+        "OriginalStatusCode": 0,
+        "LogStreamArn": f"arn:aws:logs:{region}:{account_id}:log-group:{log_group}",
+    }
+    LOG.info("invocation of %s timed out after %s s", name, seconds)
+    return Response(
+        json.dumps(body),
+        424,
+        headers={
+            "Content-Type": "application/json",
+            "x-amzn-ErrorType": "ModelError:http://internal.amazon.com/coral/com.amazonaws.sagemaker/",
+            "x-amzn-RequestId": request_id,
+        },
+    )
+
+
+class SageMakerRuntime:
+    service = "sagemaker-runtime"
+
+    def __init__(self) -> None:
+        self.lifecycle = get_lifecycle()
+        self._local = threading.local()
+
+    @property
+    def session(self) -> requests.Session:
+        """One keep-alive session per gateway thread; trust_env=False so no proxy ever captures 127.0.0.1."""
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=4, max_retries=0)
+            session.mount("http://", adapter)
+            self._local.session = session
+        return session
+
+    def _port(self, key: Key) -> int:
+        if find_endpoint(key) is None:
+            raise EndpointNotFound(key[2], key[0])
+        port = REGISTRY.active_port(key)
+        if port is None:  # Creating, Failed, or its process is gone for good
+            raise EndpointNotFound(key[2], key[0])
+        return port
+
+    def _post(self, context: RequestContext, key: Key, stream: bool) -> requests.Response:
+        port = self._port(key)
+        path = get_raw_path(context.request)
+        body = context.request.get_data()
+        headers = forwarded_headers(context.request.headers)
+        timeout = (CONNECT_TIMEOUT, self.lifecycle.settings.invoke_timeout)
+        for _attempt in range(3):
+            try:
+                return self.session.post(
+                    f"http://127.0.0.1:{port}{path}",
+                    data=body,
+                    headers=headers,
+                    timeout=timeout,
+                    stream=stream,
+                )
+            except requests.ConnectionError:
+                # Refused: swapped out (blue/green) or dead. The supervisor acts now; follow the new port.
+                self.lifecycle.check(key)
+                new_port = REGISTRY.wait_for_new_port(key, port, self.lifecycle.settings.restart_wait)
+                if new_port is None:
+                    break
+                port = new_port
+        if find_endpoint(key) is None or REGISTRY.entry(key) is None:
+            raise EndpointNotFound(key[2], key[0])
+        raise EndpointUnavailable(key[2], key[0])
+
+    def invoke(self, context: RequestContext, request: ServiceRequest, stream: bool) -> Response:
+        key = (context.account_id, context.region, request["EndpointName"])
+        try:
+            upstream = self._post(context, key, stream)
+        except requests.exceptions.ReadTimeout:
+            return timeout_model_error(
+                key[2], key[0], key[1], self.lifecycle.settings.invoke_timeout, context.request_id
+            )
+        headers = response_headers(upstream, context.request_id)
+        if not stream:
+            return Response(upstream.content, upstream.status_code, headers=headers)
+        return Response(_chunks(upstream), upstream.status_code, headers=headers)
+
+    def invoke_endpoint(self, context: RequestContext, request: ServiceRequest) -> Response:
+        return self.invoke(context, request, stream=False)
+
+    def invoke_endpoint_with_response_stream(
+        self, context: RequestContext, request: ServiceRequest
+    ) -> Response:
+        return self.invoke(context, request, stream=True)
+
+
+def _chunks(upstream: requests.Response) -> Iterator[bytes]:
+    """Event-stream chunks as they arrive (no buffering), the upstream connection released at the end."""
+    try:
+        yield from upstream.raw.stream(4096, decode_content=False)
+    finally:
+        upstream.close()

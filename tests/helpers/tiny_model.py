@@ -8,7 +8,8 @@ input, with fixed weights chosen so that:
 * bright / red images  -> class 0 ("bicycle")     with high probability,
 * dark / blue images   -> class 1 ("motorcycle")  with high probability.
 
-With the default mean 0.5 / std 0.25 a pure red image normalises to (2, -2, -2) and gets logits (8, -8).
+With the default mean 0.5 / std 0.25 a pure red image normalises to (2, -2, -2) and gets logits (4, -4),
+a pure blue one (-2, -2, 2) and logits (-8, 8).
 Keep the signatures of ``build_tiny_artifact`` and ``pack_model_tar`` stable: other engineers' tests import
 them.
 """

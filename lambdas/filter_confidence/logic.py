@@ -1,0 +1,48 @@
+"""Pure parts of the filter step.
+
+Errors (``errorType`` seen by Step Functions):
+    InvalidEventError   no inferences list in the event
+    LowConfidenceError  max(inferences) < threshold; message THRESHOLD_CONFIDENCE_NOT_MET (routed to review)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_THRESHOLD = 0.93
+LOW_CONFIDENCE_MESSAGE = "THRESHOLD_CONFIDENCE_NOT_MET"
+
+
+class InvalidEventError(ValueError):
+    pass
+
+
+class LowConfidenceError(Exception):
+    """The classifier is not sure enough; the state machine sends the item to human review."""
+
+
+def parse_threshold(raw: str | None) -> float:
+    """``THRESHOLD`` env value; a bad value fails the function's init loudly rather than filtering wrongly."""
+    if raw is None or raw.strip() == "":
+        return DEFAULT_THRESHOLD
+    value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"THRESHOLD must be within [0, 1], got {raw!r}")
+    return value
+
+
+def parse_body(event: Any) -> dict[str, Any]:
+    if isinstance(event, dict) and isinstance(event.get("body"), dict):
+        event = event["body"]
+    inferences = event.get("inferences") if isinstance(event, dict) else None
+    if not isinstance(inferences, list) or not inferences:
+        raise InvalidEventError("event must carry a non-empty inferences list, as classify returns it")
+    if not all(isinstance(p, int | float) and not isinstance(p, bool) for p in inferences):
+        raise InvalidEventError("inferences must be numbers")
+    return event  # type: ignore[no-any-return]
+
+
+def filter_confidence(body: dict[str, Any], threshold: float) -> dict[str, Any]:
+    if max(body["inferences"]) >= threshold:
+        return body
+    raise LowConfidenceError(LOW_CONFIDENCE_MESSAGE)

@@ -1,0 +1,46 @@
+"""Local fidelity guards: AWS limits LocalStack does not enforce, and where each one is checked.
+
+- State input/output ≤ 256 KiB: checked by the serialize Lambda on its own output (the only state that
+  grows with the image). Fails as on AWS: execution FAILED, Error ``States.DataLimitExceeded``, at
+  "Serialize image data".
+- Execution input ≤ 256 KiB: ``check_execution_input`` below, before StartExecution (``scones run``).
+- Synchronous Lambda response ≤ 6 MB: the serialize Lambda (``Function.ResponseSizeTooLarge``); request
+  payloads are checked by LocalStack itself.
+- InvokeEndpoint body ≤ 6 MB: the stand-in endpoint (413 ValidationError) and the classify Lambda, which
+  both surface as ``PayloadTooLargeError`` from classify (not retried).
+
+Why in the Lambda and not in a harness hook: the Lambda is the one piece of our code on the request path in
+both targets, so the failure surfaces at the same state with the same error name on LocalStack and on AWS,
+with no ``if local`` anywhere. The Lambdas ship alone, so they carry their own copy of the numbers; a unit
+test checks the copies agree with the constants here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scones.workflow.errors import RunError
+
+MAX_STATE_BYTES = 262_144
+MAX_SYNC_LAMBDA_RESPONSE_BYTES = 6_291_556
+MAX_ENDPOINT_PAYLOAD_BYTES = 6_291_456
+
+
+class ExecutionInputTooLargeError(RunError):
+    pass
+
+
+def payload_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+
+
+def check_execution_input(value: Any) -> str:
+    """The JSON to pass to StartExecution; refused above 256 KiB as Step Functions refuses it."""
+    text = json.dumps(value, separators=(",", ":"))
+    size = len(text.encode("utf-8"))
+    if size > MAX_STATE_BYTES:
+        raise ExecutionInputTooLargeError(
+            f"execution input is {size} bytes; Step Functions accepts at most {MAX_STATE_BYTES} bytes"
+        )
+    return text

@@ -1,0 +1,170 @@
+"""``scones run``: start one execution per image, wait with bounded polling, and classify each outcome.
+
+Outcomes: ``classified`` and ``review`` (the state machine's own outputs), ``failed`` (FAILED/TIMED_OUT/
+ABORTED, with the error and cause), ``timeout`` (still running when our deadline passed). ``failed`` and
+``timeout`` are infrastructure problems; low confidence is not.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from scones.workflow.clients import Clients
+from scones.workflow.errors import RunError
+from scones.workflow.guards import check_execution_input
+from scones.workflow.plan import build_plan
+from scones.workflow.settings import WorkflowSettings
+
+TEST_PREFIX = "test/"
+CLASSES = ("bicycle", "motorcycle")  # the original project's label order: 0 bicycle, 1 motorcycle
+DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+@dataclass
+class ItemResult:
+    key: str
+    label: str | None = None
+    execution_arn: str = ""
+    status: str = "PENDING"
+    outcome: str = "pending"
+    inferences: list[float] = field(default_factory=list)
+    error: str | None = None
+    cause: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def prediction(self) -> str | None:
+        if not self.inferences:
+            return None
+        best = max(range(len(self.inferences)), key=self.inferences.__getitem__)
+        return CLASSES[best] if best < len(CLASSES) else str(best)
+
+    @property
+    def confidence(self) -> float | None:
+        return max(self.inferences) if self.inferences else None
+
+
+@dataclass
+class RunReport:
+    items: list[ItemResult]
+    seconds: float
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for item in self.items if item.outcome == outcome)
+
+    @property
+    def infrastructure_errors(self) -> int:
+        return self.count("failed") + self.count("timeout")
+
+    @property
+    def accuracy(self) -> float | None:
+        judged = [i for i in self.items if i.label is not None and i.prediction is not None]
+        return sum(i.label == i.prediction for i in judged) / len(judged) if judged else None
+
+
+def parse_manifest(text: str) -> dict[str, str]:
+    """``test.lst`` lines ``<row>\\t<label 0|1>\\t<filename>`` → {filename: class name}."""
+    labels: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[1].strip().isdigit() and int(parts[1]) < len(CLASSES):
+            labels[parts[2].strip()] = CLASSES[int(parts[1])]
+    return labels
+
+
+def outcome_of(description: dict[str, Any]) -> ItemResult:
+    """Read one DescribeExecution answer into a result (key filled by the caller)."""
+    item = ItemResult(key="", status=description["status"], execution_arn=description["executionArn"])
+    if item.status == "SUCCEEDED":
+        output = json.loads(description.get("output") or "{}")
+        item.outcome = output.get("outcome", "unknown")
+        item.inferences = [float(p) for p in output.get("inferences", [])]
+    elif item.status in DONE:
+        item.outcome = "failed"
+        item.error, item.cause = description.get("error"), description.get("cause")
+    else:
+        item.outcome = "timeout"
+    return item
+
+
+def choose_keys(clients: Clients, bucket: str, count: int, seed: int | None) -> list[str]:
+    paginator = clients.s3.get_paginator("list_objects_v2")
+    keys = [
+        obj["Key"]
+        for page in paginator.paginate(Bucket=bucket, Prefix=TEST_PREFIX)
+        for obj in page.get("Contents", [])
+        if obj["Key"].lower().endswith((".png", ".jpg", ".jpeg"))
+    ]
+    if not keys:
+        raise RunError(f"no test images under s3://{bucket}/{TEST_PREFIX}: stage them first (`scones stage`)")
+    return random.Random(seed).sample(sorted(keys), min(count, len(keys)))
+
+
+def load_labels(clients: Clients, bucket: str) -> dict[str, str]:
+    try:
+        body = clients.s3.get_object(Bucket=bucket, Key="test.lst")["Body"].read()
+    except ClientError:
+        return {}
+    return parse_manifest(body.decode("utf-8", errors="replace"))
+
+
+def run_workflow(
+    settings: WorkflowSettings,
+    keys: Sequence[str] = (),
+    count: int = 0,
+    seed: int | None = None,
+    timeout: float = 120.0,
+    concurrency: int = 8,
+    clients: Clients | None = None,
+    on_done: Callable[[ItemResult], None] = lambda _: None,
+) -> RunReport:
+    clients = clients or Clients(settings)
+    if not settings.is_local:
+        clients.check_credentials()
+    bucket = settings.bucket_name
+    identity = clients.sts.get_caller_identity()
+    plan = build_plan(settings, account=identity["Account"], partition=identity["Arn"].split(":")[1])
+    sfn = clients.sfn
+    try:
+        sfn.describe_state_machine(stateMachineArn=plan.state_machine_arn)
+    except ClientError as exc:
+        raise RunError(
+            f"state machine {settings.state_machine_name} not found: run `scones deploy` first"
+        ) from exc
+    chosen = list(keys) or choose_keys(clients, bucket, count, seed)
+    labels = load_labels(clients, bucket)
+    started = time.monotonic()
+    batch = uuid.uuid4().hex[:8]
+
+    def one(index_key: tuple[int, str]) -> ItemResult:
+        index, key = index_key
+        began = time.monotonic()
+        arn = sfn.start_execution(
+            stateMachineArn=plan.state_machine_arn,
+            name=f"run-{batch}-{index}",
+            input=check_execution_input({"s3_bucket": bucket, "s3_key": key}),
+        )["executionArn"]
+        description: dict[str, Any] = {"status": "RUNNING", "executionArn": arn}
+        while time.monotonic() - started < timeout:
+            description = dict(sfn.describe_execution(executionArn=arn))
+            if description["status"] in DONE:
+                break
+            time.sleep(settings.poll_interval)
+        item = outcome_of(description)
+        item.key, item.label = key, labels.get(key.rsplit("/", 1)[-1])
+        item.seconds = time.monotonic() - began
+        on_done(item)
+        return item
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        items = list(pool.map(one, enumerate(chosen)))
+    return RunReport(items=items, seconds=time.monotonic() - started)

@@ -215,7 +215,8 @@ def test_deploy_waits_for_every_healthy_service_and_runs_once(compose: dict[str,
     default_up = {n for n, s in services.items() if not s.get("profiles") and n != "deploy"}
     assert set(deploy["depends_on"]) == {n for n in default_up if "healthcheck" in services[n]}
     assert all(dep["condition"] == "service_healthy" for dep in deploy["depends_on"].values())
-    assert deploy["command"] == ["deploy", "--target", "local"]
+    assert deploy["command"] == ["deploy", "--target", "local", "--model", "/model"]
+    assert "/model" in _bind_mounts(deploy)
     assert deploy["restart"] == "no" and "healthcheck" not in deploy and "ports" not in deploy
 
 

@@ -1,4 +1,4 @@
-"""Real endpoint processes (``python -m local_endpoint serve``) on free 127.0.0.1 ports, and real boto3 clients.
+"""Real endpoint processes (`python -m local_endpoint serve`) on free 127.0.0.1 ports, and real boto3 clients.
 
 The server runs in the endpoint's own venv (.venv-endpoint) when it exists, as LocalStack's provider runs it;
 otherwise in this interpreter. Each process is started once per session (or per test for lifecycle tests) and

@@ -1,4 +1,4 @@
-"""Unit tier: capture records against the real SageMaker files, key layout, sampling and the buffered writer."""
+"""Unit tier: capture records vs the real SageMaker files, key layout, sampling, the buffered writer."""
 
 from __future__ import annotations
 

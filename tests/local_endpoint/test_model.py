@@ -1,4 +1,4 @@
-"""Unit tier: metadata parsing, preprocessing and inference without HTTP (real ONNX Runtime, tiny real model)."""
+"""Unit tier: metadata, preprocessing and inference without HTTP (real ONNX Runtime, tiny real model)."""
 
 from __future__ import annotations
 
@@ -114,10 +114,10 @@ def test_decode_image__garbage_truncated_and_bombs() -> None:
 
 
 def test_classifier__missing_files_are_artifact_errors(tmp_path: Path) -> None:
-    with pytest.raises(ArtifactError, match="metadata.json"):
+    with pytest.raises(ArtifactError, match=r"metadata\.json"):
         Classifier(tmp_path)
     (tmp_path / "metadata.json").write_text(json.dumps(tiny_metadata(["a", "b"], height=4, width=4)))
-    with pytest.raises(ArtifactError, match="model.onnx"):
+    with pytest.raises(ArtifactError, match=r"model\.onnx"):
         Classifier(tmp_path)
 
 

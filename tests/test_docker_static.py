@@ -94,33 +94,50 @@ class PipInstall:
     requirements: list[str]  # the pip arguments after the options
 
 
+def _pip_call(words: list[str]) -> tuple[str, list[str]] | None:
+    """(venv name, arguments) of `<venv>/bin/python -m pip install ...` or `<venv>/bin/pip install ...`."""
+    if words[1:4] == ["-m", "pip", "install"]:
+        return Path(words[0]).parent.parent.name, words[4:]
+    if Path(words[0]).name == "pip" and words[1:2] == ["install"] and "/bin/" in words[0]:
+        return Path(words[0]).parent.parent.name, words[2:]
+    return None
+
+
 def pip_installs(stages: list[Stage]) -> list[PipInstall]:
+    """Every pip install into a venv, with file arguments mapped back to their build-context paths."""
     found: list[PipInstall] = []
     for stage in stages:
         base = re.match(r"python:(\d+\.\d+)", stage.base)
         created: dict[str, str] = {}
-        for run in stage.all("RUN"):
-            for command in run.split("&&"):
-                words = shlex.split(command)
-                if words[1:3] == ["-m", "venv"] and (m := re.fullmatch(r"python(\d+\.\d+)", words[0])):
-                    created[Path(words[3]).name] = m.group(1)
-                if words[1:4] != ["-m", "pip", "install"]:
-                    continue
-                venv = Path(words[0]).parent.parent.name
-                constraints, requirements, rest = None, [], words[4:]
-                while rest:
-                    word = rest.pop(0)
-                    if word == "-c":
-                        constraints = rest.pop(0).removeprefix("constraints/")
-                    elif word.startswith("--"):
+        copied: dict[str, str] = {}  # destination as a RUN would name it -> build-context source
+        workdir = "/"
+        for keyword, args in stage.instructions:
+            if keyword == "WORKDIR":
+                workdir = str(Path(workdir, args))
+            elif keyword == "COPY" and "--from" not in args:
+                *sources, dest = shlex.split(args)
+                for source in sources:
+                    target = str(Path(dest, Path(source).name)) if dest.endswith("/") else dest
+                    copied[target.rstrip("/")] = source.rstrip("/")
+                    copied[str(Path(workdir, target))] = source.rstrip("/")
+            elif keyword == "RUN":
+                for command in args.split("&&"):
+                    words = shlex.split(command)
+                    if words[1:3] == ["-m", "venv"] and (m := re.fullmatch(r"python(\d+\.\d+)", words[0])):
+                        created[Path(words[3]).name] = m.group(1)
+                    call = _pip_call(words)
+                    if call is None:
                         continue
-                    else:
-                        requirements.append(word)
-                found.append(
-                    PipInstall(
-                        venv, created.get(venv), base.group(1) if base else None, constraints, requirements
-                    )
-                )
+                    venv, rest = call[0], [copied.get(w.rstrip("/"), w) for w in call[1]]
+                    constraints, requirements = None, []
+                    while rest:
+                        word = rest.pop(0)
+                        if word == "-c":
+                            constraints = rest.pop(0).removeprefix("constraints/")
+                        elif not word.startswith("--"):
+                            requirements.append(word)
+                    python = base.group(1) if base else None
+                    found.append(PipInstall(venv, created.get(venv), python, constraints, requirements))
     return found
 
 

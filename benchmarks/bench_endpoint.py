@@ -1,11 +1,12 @@
-"""Stand-in endpoint speed, measured side by side in one run (targets: p50 <= 3 ms, >= 500 req/s, ORT >= 5x eager).
+"""Stand-in endpoint speed, side by side in one run (targets: p50 <= 3 ms, >= 500 req/s, ORT >= 5x eager).
 
 1. p50/p95 latency of ``invoke_endpoint`` through boto3 for one 32x32 PNG, 1 client.
 2. Throughput with 8 concurrent boto3 clients (threads), without and with data capture (local directory).
 3. Model-only time: ONNX Runtime (the endpoint's session settings) vs PyTorch eager, same input, batch 1:
    EfficientNet-Lite0 (training/model.py, 2 classes) at 32x32, 128x128 (training's default) and 224x224.
 
-The endpoint runs as a real ``python -m local_endpoint serve`` process in .venv-endpoint. The machine is shared:
+The endpoint runs as a real ``python -m local_endpoint serve`` process in .venv-endpoint. The machine is
+shared:
 numbers are noisy; nothing here is tuned to the targets.
 
     .venv/bin/python benchmarks/bench_endpoint.py [--requests 600] [--skip-model]

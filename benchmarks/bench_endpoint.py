@@ -6,8 +6,7 @@
    EfficientNet-Lite0 (training/model.py, 2 classes) at 32x32, 128x128 (training's default) and 224x224.
 
 The endpoint runs as a real ``python -m local_endpoint serve`` process in .venv-endpoint. The machine is
-shared:
-numbers are noisy; nothing here is tuned to the targets.
+shared, so numbers are noisy; nothing here is tuned to the targets.
 
     .venv/bin/python benchmarks/bench_endpoint.py [--requests 600] [--skip-model]
 """

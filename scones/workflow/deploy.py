@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 from scones.workflow.clients import Clients
 from scones.workflow.errors import ArtifactMissingError, DeployError
@@ -152,12 +152,12 @@ class Deployer:
                 ),
                 self.s.is_local,
             )
-            lam.get_waiter("function_active_v2").wait(FunctionName=spec.name, WaiterConfig=wait)
+            self._wait_function(spec.name, "function_active_v2", wait)
             self._changed(f"created function {spec.name}")
             return
         if current.get("CodeSha256") != code.code_sha256:
             lam.update_function_code(FunctionName=spec.name, ZipFile=code.data)
-            lam.get_waiter("function_updated_v2").wait(FunctionName=spec.name, WaiterConfig=wait)
+            self._wait_function(spec.name, "function_updated_v2", wait)
             self._changed(f"updated code of function {spec.name}")
         wanted = {**config, "Environment": spec.environment}
         have = {k: current.get(k) for k in config} | {
@@ -165,9 +165,18 @@ class Deployer:
         }
         if have != wanted:
             lam.update_function_configuration(FunctionName=spec.name, **config)
-            lam.get_waiter("function_updated_v2").wait(FunctionName=spec.name, WaiterConfig=wait)
+            self._wait_function(spec.name, "function_updated_v2", wait)
             self._changed(f"updated configuration of function {spec.name}")
         lam.tag_resource(Resource=current["FunctionArn"], Tags=self.s.tags)
+
+    def _wait_function(self, name: str, waiter: str, config: Any) -> None:
+        """Wait, and on failure say why Lambda failed the function (StateReason), not just that it did."""
+        try:
+            self.c.lambda_.get_waiter(waiter).wait(FunctionName=name, WaiterConfig=config)  # type: ignore[call-overload]
+        except WaiterError as exc:
+            current = self.c.lambda_.get_function(FunctionName=name)["Configuration"]
+            reason = current.get("StateReason") or current.get("LastUpdateStatusReason") or str(exc)
+            raise DeployError(f"function {name} is {current.get('State')}: {reason}") from exc
 
     def state_machine(self) -> str:
         sfn, arn, definition = self.c.sfn, self.plan.state_machine_arn, self.plan.definition()

@@ -1,0 +1,167 @@
+"""Warm workflow execution latency and throughput on the local stack, with the time split per step.
+
+Starts its own LocalStack (free port, temporary state), deploys the workflow with the trained artifact
+(artifacts/model) or the tests' tiny model, and measures, side by side in one run:
+- sequential Standard executions: start → SUCCEEDED (DescribeExecution polled every 5 ms), p50/p95, exec/s;
+- 8 concurrent Standard executions: exec/s;
+- the split of one execution from its history: the three Lambda Tasks (scheduled → succeeded), the
+  endpoint alone (InvokeEndpoint through the gateway), and Step Functions overhead (the rest);
+- for comparison only, the same definition as an Express machine with StartSyncExecution.
+Targets: p50 ≤ 100 ms, ≥ 25 exec/s.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PIL import Image  # noqa: E402
+
+from scones import stack  # noqa: E402
+from scones.workflow import WorkflowSettings, deploy  # noqa: E402
+from scones.workflow.clients import Clients  # noqa: E402
+from scones.workflow.settings import Target  # noqa: E402
+
+SEQUENTIAL, CONCURRENT, WORKERS = 60, 120, 8
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def model_source(tmp: Path) -> Path:
+    trained = ROOT / "artifacts" / "model"
+    if (trained / "model.onnx").is_file():
+        return trained
+    from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
+
+    return pack_model_tar(build_tiny_artifact(tmp / "artifact"), tmp / "model.tar.gz")
+
+
+def one(sfn, arn: str, payload: str) -> tuple[float, str, str]:
+    began = time.perf_counter()
+    execution = sfn.start_execution(stateMachineArn=arn, input=payload)["executionArn"]
+    while True:
+        status = sfn.describe_execution(executionArn=execution)["status"]
+        if status != "RUNNING":
+            return time.perf_counter() - began, status, execution
+        time.sleep(0.005)
+
+
+def split(sfn, execution: str) -> dict[str, float]:
+    events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+    entered: dict[str, float] = {}
+    spans: dict[str, float] = {}
+    current = ""
+    for event in events:
+        ts = event["timestamp"].timestamp()
+        if event["type"] == "TaskStateEntered":
+            current = event["stateEnteredEventDetails"]["name"]
+        elif event["type"] == "TaskScheduled":
+            entered[current] = ts
+        elif event["type"] == "TaskSucceeded":
+            spans[current] = ts - entered[current]
+    spans["total (history)"] = events[-1]["timestamp"].timestamp() - events[0]["timestamp"].timestamp()
+    return spans
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-workflow-"))
+    settings_stack = stack.StackSettings(port=stack.free_port(), state_root=tmp / "stack")
+    stack.start(settings_stack)
+    try:
+        s = WorkflowSettings(
+            target=Target.LOCAL,
+            endpoint_url=settings_stack.endpoint_url,
+            project="bench",
+            model=model_source(tmp),
+        )
+        t0 = time.perf_counter()
+        result = deploy(s)
+        print(f"deploy (cold): {time.perf_counter() - t0:.2f} s")
+        clients = Clients(s)
+        buffer = io.BytesIO()
+        Image.new("RGB", (32, 32), (255, 0, 0)).save(buffer, format="PNG")
+        clients.s3.put_object(Bucket=s.bucket_name, Key="test/red.png", Body=buffer.getvalue())
+        payload = json.dumps({"s3_bucket": s.bucket_name, "s3_key": "test/red.png"})
+        sfn, arn = clients.sfn, result.state_machine_arn
+
+        for _ in range(5):  # warm: function processes started, endpoint loaded
+            one(sfn, arn, payload)
+        seq = [one(sfn, arn, payload) for _ in range(SEQUENTIAL)]
+        assert all(status == "SUCCEEDED" for _, status, _ in seq), {status for _, status, _ in seq}
+        latencies = [d for d, _, _ in seq]
+        seq_rate = len(seq) / sum(latencies)
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(WORKERS) as pool:
+            conc = list(pool.map(lambda _: one(sfn, arn, payload), range(CONCURRENT)))
+        conc_rate = CONCURRENT / (time.perf_counter() - t0)
+        assert all(status == "SUCCEEDED" for _, status, _ in conc)
+
+        spans = [split(sfn, e) for _, _, e in seq[-20:]]
+        runtime = clients.client("sagemaker-runtime")
+        image = buffer.getvalue()
+        endpoint = []
+        for _ in range(50):
+            began = time.perf_counter()
+            runtime.invoke_endpoint(EndpointName=s.endpoint_name, ContentType="image/png", Body=image)[
+                "Body"
+            ].read()
+            endpoint.append(time.perf_counter() - began)
+
+        express_arn = clients.sfn.create_state_machine(
+            name="bench-express",
+            definition=result.plan.definition(),
+            roleArn=result.plan.role_arn(result.plan.state_machine_role),
+            type="EXPRESS",
+        )["stateMachineArn"]
+        express = []
+        for i in range(SEQUENTIAL + 5):
+            began = time.perf_counter()
+            out = clients.sfn.start_sync_execution(stateMachineArn=express_arn, input=payload)
+            if i >= 5:
+                express.append(time.perf_counter() - began)
+            assert out["status"] == "SUCCEEDED", out
+
+        ms = 1000.0
+        print(f"\nStandard, sequential ({SEQUENTIAL} warm executions, start → SUCCEEDED by polling):")
+        print(
+            f"  p50 {statistics.median(latencies) * ms:.1f} ms   p95 {pct(latencies, 0.95) * ms:.1f} ms   "
+            f"{seq_rate:.1f} exec/s   (targets: p50 ≤ 100 ms, ≥ 25 exec/s)"
+        )
+        print(f"Standard, {WORKERS} concurrent ({CONCURRENT} executions): {conc_rate:.1f} exec/s")
+        print(
+            f"Express + StartSyncExecution, sequential: p50 {statistics.median(express) * ms:.1f} ms   "
+            f"p95 {pct(express, 0.95) * ms:.1f} ms   {len(express) / sum(express):.1f} exec/s"
+        )
+        print("\nsplit of one warm Standard execution (median over 20, from the execution history):")
+        names = ["Serialize image data", "Classify image", "Filter low confidence", "total (history)"]
+        medians = {n: statistics.median(sp.get(n, 0.0) for sp in spans) for n in names}
+        endpoint_p50 = statistics.median(endpoint)
+        for name in names[:3]:
+            print(f"  {name:<24} {medians[name] * ms:6.1f} ms (Lambda task, scheduled → succeeded)")
+        print(f"  {'endpoint alone':<24} {endpoint_p50 * ms:6.1f} ms (InvokeEndpoint, in classify)")
+        overhead = medians["total (history)"] - sum(medians[n] for n in names[:3])
+        print(
+            f"  {'Step Functions':<24} {overhead * ms:6.1f} ms (transitions, Pass states; history total "
+            f"{medians['total (history)'] * ms:.1f} ms)"
+        )
+        client_side = statistics.median(latencies) - medians["total (history)"]
+        print(f"  {'client + polling':<24} {client_side * ms:6.1f} ms")
+    finally:
+        stack.stop(settings_stack)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
 
-from scones.workflow.errors import MissingCredentialsError
+from scones.workflow.errors import MissingCredentialsError, TargetUnreachableError
 from scones.workflow.settings import WorkflowSettings
 
 if TYPE_CHECKING:
@@ -53,6 +54,16 @@ class Clients:
                 "target aws needs AWS credentials, and none were found (environment, ~/.aws, SSO or instance "
                 "profile). Configure them (e.g. `aws configure` or AWS_PROFILE), or use --target local."
             )
+
+    def account(self) -> tuple[str, str]:
+        """(account id, partition) of the caller; the first call, so an unreachable target is named here."""
+        try:
+            arn = self.sts.get_caller_identity()["Arn"]
+        except EndpointConnectionError as exc:
+            where = self.settings.endpoint_url if self.settings.is_local else "AWS"
+            hint = " Is the local stack up (`scones up`)?" if self.settings.is_local else ""
+            raise TargetUnreachableError(f"cannot reach {where}: {exc}.{hint}") from exc
+        return arn.split(":")[4], arn.split(":")[1]
 
     def client(self, service: str) -> Any:
         return self.session.client(

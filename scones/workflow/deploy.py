@@ -263,9 +263,8 @@ def deploy(
     if not settings.is_local:
         clients.check_credentials()
     archive = model_archive(settings.model)
-    identity = clients.sts.get_caller_identity()
-    partition = identity["Arn"].split(":")[1]
-    plan = build_plan(settings, account=identity["Account"], partition=partition)
+    account, partition = clients.account()
+    plan = build_plan(settings, account=account, partition=partition)
     d = Deployer(clients, plan, log)
     step = "bucket"
     try:

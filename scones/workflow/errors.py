@@ -28,3 +28,7 @@ class DeployError(WorkflowError):
 
 class RunError(WorkflowError):
     pass
+
+
+class TargetUnreachableError(WorkflowError):
+    pass

@@ -131,8 +131,8 @@ def run_workflow(
     if not settings.is_local:
         clients.check_credentials()
     bucket = settings.bucket_name
-    identity = clients.sts.get_caller_identity()
-    plan = build_plan(settings, account=identity["Account"], partition=identity["Arn"].split(":")[1])
+    account, partition = clients.account()
+    plan = build_plan(settings, account=account, partition=partition)
     sfn = clients.sfn
     try:
         sfn.describe_state_machine(stateMachineArn=plan.state_machine_arn)

@@ -56,13 +56,13 @@ def iter_local(root: Path) -> Iterator[tuple[str, bytes]]:
             yield path.relative_to(root).as_posix(), content
 
 
-def iter_s3(client: S3Client, location: S3Location) -> Iterator[tuple[str, bytes]]:
+def iter_s3(client: S3Client, location: S3Location, *, page_size: int = 1000) -> Iterator[tuple[str, bytes]]:
     """Every capture object under the prefix (all pages of ListObjectsV2), named by its key."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         pages = client.get_paginator("list_objects_v2").paginate(
-            Bucket=location.bucket, Prefix=location.prefix
+            Bucket=location.bucket, Prefix=location.prefix, PaginationConfig={"PageSize": page_size}
         )
         for page in pages:
             for item in page.get("Contents", []):

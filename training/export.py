@@ -1,0 +1,145 @@
+"""ONNX export and the model artifact of docs/contracts.md §1.
+
+``model.onnx`` (input "input" float32 [N,3,H,W] with dynamic N, output "logits"), ``metadata.json``
+(preprocessing, classes, temperature, threshold, metrics), ``model_card.md``, and ``model.tar.gz`` with
+those three files at the archive root (SageMaker's ModelDataUrl layout).
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from training.exceptions import ParityError
+
+OPSET = 17
+PARITY_TOLERANCE = 1e-4
+ARTIFACT_FILES = ("model.onnx", "metadata.json", "model_card.md")
+
+
+def export_onnx(model: nn.Module, path: Path, height: int, width: int) -> Path:
+    """TorchScript-based exporter (the dynamo one needs onnxscript, which is not a dependency)."""
+    model.eval()
+    dummy = torch.zeros(2, 3, height, width)
+    torch.onnx.export(
+        model,
+        (dummy,),
+        str(path),
+        dynamo=False,
+        input_names=["input"],
+        output_names=["logits"],
+        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+        opset_version=OPSET,
+    )
+    return path
+
+
+def onnx_logits(path: Path, inputs: np.ndarray, batch: int = 64) -> np.ndarray:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    out = [session.run(["logits"], {"input": inputs[i : i + batch]})[0] for i in range(0, len(inputs), batch)]
+    return np.concatenate(out)
+
+
+def check_parity(
+    model: nn.Module, path: Path, inputs: torch.Tensor, temperature: float, tolerance: float = PARITY_TOLERANCE
+) -> float:
+    """Max |p_torch - p_onnx| over ``inputs`` (calibrated probabilities); raises ParityError above ``tolerance``."""
+    with torch.no_grad():
+        torch_probs = torch.softmax(model(inputs) / temperature, dim=1).numpy()
+    ort_logits = torch.from_numpy(onnx_logits(path, inputs.numpy()))
+    ort_probs = torch.softmax(ort_logits / temperature, dim=1).numpy()
+    diff = float(np.abs(torch_probs - ort_probs).max())
+    if diff > tolerance:
+        raise ParityError(f"ONNX Runtime probabilities differ from PyTorch by {diff:.2e} (> {tolerance:.0e})")
+    return diff
+
+
+def build_metadata(
+    classes: Sequence[str],
+    input_block: dict[str, Any],
+    temperature: float,
+    threshold: float,
+    metrics: dict[str, Any],
+    created_by: str,
+    model_config: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "format_version": 1,
+        "classes": list(classes),
+        "input": input_block,
+        "output": {"name": "logits", "kind": "logits"},
+        "temperature": temperature,
+        "threshold": threshold,
+        "metrics": metrics,
+        "model": model_config,
+        "created_by": created_by,
+    }
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def model_card(metadata: dict[str, Any]) -> str:
+    m = metadata["metrics"]
+    spec = metadata["input"]
+    lines = [
+        "# Scones Unlimited vehicle classifier",
+        "",
+        f"Classes: {', '.join(metadata['classes'])}. Backbone: {metadata['model'].get('backbone')} "
+        f"(ImageNet-pretrained, fine-tuned on CIFAR-100 fine labels). Input {spec['width']}x{spec['height']} "
+        f"RGB, {spec['resize']} resize, mean {spec['mean']}, std {spec['std']}.",
+        "",
+    ]
+    test = m.get("test")
+    if test:
+        lines += [
+            "## Test split (never used for tuning)",
+            "",
+            "| metric | value |",
+            "|---|---|",
+            f"| images | {test['n']} |",
+            f"| accuracy | {_pct(test['accuracy'])} |",
+            *(f"| accuracy: {k} | {_pct(v)} |" for k, v in test["per_class_accuracy"].items()),
+            f"| ECE (T={metadata['temperature']:.3f}) | {test['ece']:.4f} |",
+            f"| ECE (uncalibrated) | {m['test_uncalibrated']['ece']:.4f} |",
+            f"| recommended threshold (from validation) | {metadata['threshold']} |",
+            f"| coverage / accuracy at it | {_pct(m['coverage_at_threshold'])} / {_pct(m['accuracy_at_threshold'])} |",
+            f"| training time (CPU) | {m.get('train_seconds', 0):.0f} s |",
+            f"| ONNX Runtime max abs prob diff | {m.get('onnx_parity_max_abs_diff', float('nan')):.2e} |",
+            "",
+            f"Confusion matrix (rows true, columns predicted, order {metadata['classes']}): "
+            f"{test['confusion_matrix']}",
+            "",
+            "| threshold | coverage | accuracy of accepted |",
+            "|---|---|---|",
+            *(
+                f"| {r['threshold']} | {_pct(r['coverage'])} | {_pct(r['accuracy'])} |"
+                for r in m["threshold_table_test"]
+            ),
+        ]
+    lines += ["", f"Created by: {metadata['created_by']}.", ""]
+    return "\n".join(lines)
+
+
+def write_artifact(out_dir: Path, onnx_path: Path, metadata: dict[str, Any]) -> Path:
+    """metadata.json + model_card.md next to ``onnx_path`` in ``out_dir``, then model.tar.gz (flat)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if onnx_path.resolve() != (out_dir / "model.onnx").resolve():
+        (out_dir / "model.onnx").write_bytes(onnx_path.read_bytes())
+    (out_dir / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
+    (out_dir / "model_card.md").write_text(model_card(metadata))
+    tar_path = out_dir / "model.tar.gz"
+    with tarfile.open(tar_path, "w:gz") as tar:
+        for name in ARTIFACT_FILES:
+            tar.add(out_dir / name, arcname=name)
+    return tar_path

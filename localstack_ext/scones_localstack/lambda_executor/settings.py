@@ -1,0 +1,77 @@
+"""Settings of the process Lambda runtime executor, read from LocalStack's environment once.
+
+The executor runs inside LocalStack's interpreter; these variables are set on LocalStack's process
+(``scones up`` and the test fixture do it). Nothing below this module reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+# JSON object mapping a Lambda runtime to an interpreter path, e.g. {"python3.13": "/venv/bin/python"}.
+LAMBDA_PROCESS_PYTHON_MAPPING = "LAMBDA_PROCESS_PYTHON_MAPPING"
+# Interpreter used for any python runtime missing from the mapping.
+LAMBDA_PROCESS_PYTHON = "LAMBDA_PROCESS_PYTHON"
+# Root of the per-environment sandboxes (HOME, TMPDIR); default <LocalStack tmp dir>/lambda-process.
+LAMBDA_PROCESS_SANDBOX_DIR = "LAMBDA_PROCESS_SANDBOX_DIR"
+# JSON object of extra variables for every function, applied before the function's own variables.
+LAMBDA_PROCESS_EXTRA_ENV = "LAMBDA_PROCESS_EXTRA_ENV"
+# Seconds LocalStack waits past a function's timeout before it kills the process (default 0.5).
+LAMBDA_PROCESS_TIMEOUT_GRACE_S = "LAMBDA_PROCESS_TIMEOUT_GRACE_S"
+
+
+class ProcessExecutorConfigError(ValueError):
+    """A LAMBDA_PROCESS_* variable holds a value the executor cannot use."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ProcessExecutorSettings:
+    python_mapping: Mapping[str, str]
+    default_python: str | None
+    sandbox_root: Path | None
+    extra_env: Mapping[str, str]
+    timeout_grace_s: float
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> ProcessExecutorSettings:
+        grace_raw = environ.get(LAMBDA_PROCESS_TIMEOUT_GRACE_S, "").strip() or "0.5"
+        try:
+            grace = float(grace_raw)
+        except ValueError as exc:
+            raise ProcessExecutorConfigError(
+                f"{LAMBDA_PROCESS_TIMEOUT_GRACE_S} must be a number of seconds, got {grace_raw!r}"
+            ) from exc
+        if grace < 0:
+            raise ProcessExecutorConfigError(f"{LAMBDA_PROCESS_TIMEOUT_GRACE_S} must be >= 0, got {grace}")
+        sandbox = environ.get(LAMBDA_PROCESS_SANDBOX_DIR, "").strip()
+        return cls(
+            python_mapping=_json_str_map(environ, LAMBDA_PROCESS_PYTHON_MAPPING),
+            default_python=environ.get(LAMBDA_PROCESS_PYTHON, "").strip() or None,
+            sandbox_root=Path(sandbox) if sandbox else None,
+            extra_env=_json_str_map(environ, LAMBDA_PROCESS_EXTRA_ENV),
+            timeout_grace_s=grace,
+        )
+
+
+def _json_str_map(environ: Mapping[str, str], name: str) -> dict[str, str]:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ProcessExecutorConfigError(f"{name} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ProcessExecutorConfigError(f"{name} must be a JSON object, got {type(value).__name__}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+@functools.cache
+def get_settings() -> ProcessExecutorSettings:
+    """The settings of this LocalStack process (read once: LocalStack's env does not change)."""
+    return ProcessExecutorSettings.from_env(os.environ)

@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from scones.monitor.records import CaptureRecord
@@ -75,20 +76,26 @@ def confidence_figure(
         ax.axhline(threshold, color=THRESHOLD_COLOR, ls="--", lw=1.3, label=label)
         for index in range(n_classes):
             mine = [r for r in scored if r.predicted == index and segment.contains(r.inference_time)]
-            if not mine:
-                continue
-            ax.scatter(
-                [_x(r.inference_time) for r in mine],
-                [r.confidence or 0.0 for r in mine],
-                s=22,
-                color=class_color(index),
-                edgecolors=[THRESHOLD_COLOR if is_below(r, threshold) else "none" for r in mine],
-                label=class_name(index, classes),
-                zorder=3,
-            )
+            for hollow in (False, True):
+                points = [r for r in mine if is_below(r, threshold) == hollow]
+                if points:
+                    ax.scatter(
+                        [_x(r.inference_time) for r in points],
+                        [r.confidence or 0.0 for r in points],
+                        s=24,
+                        facecolors="none" if hollow else class_color(index),
+                        edgecolors=class_color(index),
+                        linewidths=1.3,
+                        label="_point",  # the legend uses one proxy per class, in class order
+                        zorder=3,
+                    )
     axes[0].set_ylim(floor - 0.02, 1.01)
     axes[0].set_ylabel("max probability")
-    _legend(fig, axes)
+    present = sorted({r.predicted for r in scored if r.predicted is not None})
+    keys = [_marker(class_color(i), class_color(i), class_name(i, classes)) for i in present]
+    if below:
+        keys.append(_marker("none", "#555555", "hollow: below (review)"))
+    _legend(fig, axes, extra=keys)
     return fig
 
 
@@ -176,14 +183,20 @@ def _bars(
     )
 
 
-def _legend(fig: Figure, axes: Sequence[Axes]) -> None:
+def _legend(fig: Figure, axes: Sequence[Axes], extra: Sequence[Artist] = ()) -> None:
     """One legend for the figure, without duplicates from the panels."""
     seen: dict[str, Artist] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             seen.setdefault(label, handle)
+    for artist in extra:
+        seen[str(artist.get_label())] = artist
     if seen:
         fig.legend(list(seen.values()), list(seen), loc="outside right upper", fontsize=8, frameon=False)
+
+
+def _marker(face: str, edge: str, label: str) -> Line2D:
+    return Line2D([], [], ls="", marker="o", mfc=face, mec=edge, label=label)
 
 
 def _x(when: datetime) -> float:

@@ -124,8 +124,8 @@ def build_report(
                 plots.confidence_figure(
                     records, segments, threshold=threshold, classes=classes, bin_width=width
                 ),
-                f"Max probability of each request; dashed line: threshold {threshold:g}. Points with a red "
-                "edge fall below it and go to human review.",
+                f"Max probability of each request, coloured by predicted class; dashed line: threshold "
+                f"{threshold:g}. Hollow points fall below it and go to human review.",
             ),
             (
                 "class_mix",

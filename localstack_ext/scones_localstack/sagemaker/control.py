@@ -58,8 +58,25 @@ class SageMakerControlPlane(ServiceLifecycleHook):
     service = "sagemaker"
 
     def __init__(self) -> None:
+        from localstack.runtime.shutdown import SHUTDOWN_HANDLERS
+
         self._create_lock = threading.Lock()
         self.lifecycle = get_lifecycle()
+        SHUTDOWN_HANDLERS.register(self._stop_standins_first)
+
+    def _stop_standins_first(self) -> None:
+        """Stop stand-ins while S3 still runs, so their last capture flush lands (runs before services stop).
+
+        LocalStack answers every external request 503 once shutdown began; the stand-ins' final PutObject
+        calls are external, so the gate is lifted for just this step.
+        """
+        from localstack.runtime import events
+
+        events.infra_stopping.clear()
+        try:
+            self.lifecycle.stop_all()
+        finally:
+            events.infra_stopping.set()
 
     def create_endpoint(self, context: RequestContext, request: ServiceRequest) -> ServiceResponse:
         name = request["EndpointName"]

@@ -116,16 +116,28 @@ def launch(spec: StandinSpec, gateway_url: str, settings: Settings) -> Standin:
     return Standin(spec=spec, port=port, proc=proc, log_path=log_path)
 
 
-def ping(port: int, timeout: float = 2.0) -> bool:
-    """True when GET /ping answers 200 (SageMaker's health check, 2 s timeout)."""
+def ping(port: int, timeout: float = 2.0) -> tuple[int, bytes]:
+    """GET /ping (SageMaker's health check, 2 s timeout): (status, body), status 0 when unreachable."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", "/ping")
-        return conn.getresponse().status == 200
+        response = conn.getresponse()
+        return response.status, response.read(2048)
     except OSError:
-        return False
+        return 0, b""
     finally:
         conn.close()
+
+
+def ping_failure(status: int, body: bytes) -> str | None:
+    """A /ping answer that can never turn healthy (anything but 200, 503 "loading" or no answer yet)."""
+    if status in (0, 200, 503):
+        return None
+    try:
+        message = str(json.loads(body).get("message", ""))
+    except (ValueError, AttributeError):
+        message = body.decode("utf-8", "replace").strip()
+    return f"stand-in answered GET /ping with {status}" + (f": {message}" if message else "")
 
 
 def log_tail(path: Path, limit: int = 300) -> str:
@@ -147,8 +159,13 @@ def wait_healthy(standin: Standin, timeout: float, interval: float = 0.05) -> No
             tail = log_tail(standin.log_path)
             detail = f": {tail}" if tail else ""
             raise StandinStartupFailed(f"stand-in process exited with code {code} during startup{detail}")
-        if ping(standin.port, timeout=min(2.0, max(0.1, deadline - time.monotonic()))):
+        status, body = ping(standin.port, timeout=min(2.0, max(0.1, deadline - time.monotonic())))
+        if status == 200:
             return
+        failure = ping_failure(status, body)
+        if failure:
+            stop(standin)
+            raise StandinStartupFailed(failure[:1000])
         if time.monotonic() >= deadline:
             stop(standin)
             raise StandinStartupFailed(f"stand-in did not answer GET /ping with 200 within {timeout:g} s")

@@ -1,0 +1,145 @@
+"""SageMaker extension against LocalStack's own lifecycle: stand-ins never outlive it; slow models time out.
+
+Each test starts its own real LocalStack (host mode, our extension) because it stops or kills it, or needs
+extension settings the shared stack does not have. The timeout test uses a throwaway slow stand-in (a tiny
+``http.server`` written to a temp dir) because the real one has no way to be slow; everything else uses the
+real ``local_endpoint``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+from botocore.exceptions import ClientError
+
+from scones import stack
+from scones.stack.settings import StackSettings
+from tests.conftest import LocalStackHandle
+from tests.localstack_ext.test_sagemaker import (
+    FAST_WAIT,
+    NO_RETRY,
+    ROLE,
+    create_config,
+    gone,
+    png_bytes,
+    standins,
+    upload_model,
+)
+
+pytestmark = pytest.mark.integration
+
+SLOW_STANDIN = textwrap.dedent(
+    """
+    import os, time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.send_response(200 if self.path == "/ping" else 404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(float(os.environ.get("SLOW_SECONDS", "3")))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+    ThreadingHTTPServer(("127.0.0.1", int(os.environ["SCONES_ENDPOINT_PORT"])), Handler).serve_forever()
+    """
+)
+
+
+@dataclass(frozen=True)
+class SettingsWithEnv(StackSettings):
+    """The stack exactly as `scones up` starts it, plus extension settings under test."""
+
+    extra_env: tuple[tuple[str, str], ...] = ()
+
+    def localstack_environment(self, base):  # type: ignore[no-untyped-def]
+        env = super().localstack_environment(base)
+        env.update(dict(self.extra_env))
+        return env
+
+
+@pytest.fixture
+def own_stack(tmp_path: Path) -> Iterator[callable]:
+    handles: list[LocalStackHandle] = []
+
+    def start(**extra_env: str) -> LocalStackHandle:
+        settings = SettingsWithEnv(
+            port=stack.free_port(), state_root=tmp_path / "stacks", extra_env=tuple(extra_env.items())
+        )
+        handle = LocalStackHandle(settings, stack.start(settings))
+        handles.append(handle)
+        return handle
+
+    yield start
+    for handle in handles:
+        handle.stop()
+
+
+def deploy_tiny(handle: LocalStackHandle, tmp: Path, names: list[str]) -> dict[str, psutil.Process]:
+    sm = handle.client("sagemaker")
+    url = upload_model(handle.client("s3"), tmp=tmp)
+    sm.create_model(ModelName="tiny", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "x", "ModelDataUrl": url})
+    create_config(sm, "tiny", "tiny")
+    for name in names:
+        sm.create_endpoint(EndpointName=name, EndpointConfigName="tiny")
+    for name in names:
+        sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=FAST_WAIT)
+    procs = standins(handle.state.pid)
+    assert sorted(procs) == sorted(names)
+    return procs
+
+
+def test_invoke_endpoint__timeout_becomes_model_error(own_stack, tmp_path: Path):
+    script = tmp_path / "slow_standin.py"
+    script.write_text(SLOW_STANDIN)
+    handle = own_stack(SCONES_ENDPOINT_CMD=f"{sys.executable} {script}", SCONES_ENDPOINT_INVOKE_TIMEOUT="1")
+    deploy_tiny(handle, tmp_path, ["slow"])
+    with pytest.raises(ClientError) as caught:
+        handle.client("sagemaker-runtime", **NO_RETRY).invoke_endpoint(
+            EndpointName="slow", ContentType="image/png", Body=png_bytes()
+        )
+    error = caught.value.response
+    assert error["Error"]["Code"] == "ModelError"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert error["Error"]["Message"].startswith(
+        'Received server error (0) from primary with message "Your invocation timed out while waiting for a '
+        "response from container primary."
+    )
+    assert error["OriginalStatusCode"] == 0
+    assert error["LogStreamArn"].endswith("log-group:/aws/sagemaker/Endpoints/slow")
+
+
+def test_localstack_sigterm__stops_every_standin(own_stack, tmp_path: Path):
+    handle = own_stack()
+    procs = deploy_tiny(handle, tmp_path, ["term-a", "term-b"])
+    localstack = psutil.Process(handle.state.pid)
+    os.kill(localstack.pid, signal.SIGTERM)
+    localstack.wait(timeout=30)
+    # on_before_stop stopped them before LocalStack exited: nothing is left for anyone to clean up.
+    assert all(gone(p, 0.5) for p in procs.values())
+
+
+def test_localstack_sigkill__standins_exit_by_themselves(own_stack, tmp_path: Path):
+    handle = own_stack()
+    procs = deploy_tiny(handle, tmp_path, ["killed"])
+    localstack = psutil.Process(handle.state.pid)
+    os.kill(localstack.pid, signal.SIGKILL)
+    localstack.wait(timeout=10)  # reaped, as init would reap it after `scones up` exits
+    assert gone(procs["killed"], 5), "stand-in outlived a SIGKILLed LocalStack"

@@ -1,4 +1,4 @@
-"""SageMaker inside LocalStack, end to end: real LocalStack with our extension, real ``local_endpoint`` stand-ins.
+"""SageMaker inside LocalStack, end to end: real LocalStack with our extension, real stand-ins.
 
 Nothing is mocked: the control plane is moto's backend inside LocalStack, every endpoint is a real stand-in
 process serving the tiny ONNX model from LocalStack S3, capture lands in LocalStack S3, and clients are plain
@@ -7,6 +7,7 @@ boto3 over loopback. Only real AWS is out of reach; where AWS behaviour is unver
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -14,7 +15,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,15 +80,15 @@ def gone(proc: psutil.Process, timeout: float) -> bool:
 def upload_model(s3: Any, key: str = "tiny/model.tar.gz", tmp: Path | None = None) -> str:
     assert tmp is not None
     tar = pack_model_tar(build_tiny_artifact(tmp / "artifact"), tmp / "model.tar.gz")
-    try:
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=MODEL_BUCKET)
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
     s3.upload_file(str(tar), MODEL_BUCKET, key)
     return f"s3://{MODEL_BUCKET}/{key}"
 
 
-def create_config(sm: Any, name: str, model: str, variant: str = "AllTraffic", capture: str | None = None) -> None:
+def create_config(
+    sm: Any, name: str, model: str, variant: str = "AllTraffic", capture: str | None = None
+) -> None:
     kwargs: dict[str, Any] = {}
     if capture:
         kwargs["DataCaptureConfig"] = {
@@ -100,7 +101,12 @@ def create_config(sm: Any, name: str, model: str, variant: str = "AllTraffic", c
     sm.create_endpoint_config(
         EndpointConfigName=name,
         ProductionVariants=[
-            {"VariantName": variant, "ModelName": model, "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 1}
+            {
+                "VariantName": variant,
+                "ModelName": model,
+                "InstanceType": "ml.m5.xlarge",
+                "InitialInstanceCount": 1,
+            }
         ],
         **kwargs,
     )
@@ -166,7 +172,9 @@ def clients(localstack: LocalStackHandle) -> dict[str, Any]:
 def model(clients: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> str:
     url = upload_model(clients["s3"], tmp=tmp_path_factory.mktemp("model"))
     clients["sm"].create_model(
-        ModelName="tiny", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "local-endpoint", "ModelDataUrl": url}
+        ModelName="tiny",
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "local-endpoint", "ModelDataUrl": url},
     )
     clients["s3"].create_bucket(Bucket=CAPTURE_BUCKET)
     create_config(clients["sm"], "tiny-plain", "tiny")
@@ -206,9 +214,13 @@ def test_describe_endpoint__matches_botocore_output_shape(main_endpoint, clients
 
 def test_invoke_endpoint__png_classified_and_captured(main_endpoint, clients):
     name = main_endpoint[0]
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     response = clients["rt"].invoke_endpoint(
-        EndpointName=name, ContentType="image/png", Accept="application/json", Body=png_bytes(), InferenceId="t-1"
+        EndpointName=name,
+        ContentType="image/png",
+        Accept="application/json",
+        Body=png_bytes(),
+        InferenceId="t-1",
     )
     probabilities = json.loads(response["Body"].read())
     assert len(probabilities) == 2 and abs(sum(probabilities) - 1) < 1e-4
@@ -262,7 +274,10 @@ def test_invoke_endpoint__unknown_endpoint_validation_error(clients):
     with pytest.raises(ClientError) as caught:
         clients["rt"].invoke_endpoint(EndpointName="no-such-endpoint", ContentType="image/png", Body=b"x")
     assert caught.value.response["Error"]["Code"] == "ValidationError"
-    assert caught.value.response["Error"]["Message"] == f"Endpoint no-such-endpoint of account {ACCOUNT} not found."
+    assert (
+        caught.value.response["Error"]["Message"]
+        == f"Endpoint no-such-endpoint of account {ACCOUNT} not found."
+    )
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
@@ -310,9 +325,11 @@ def test_update_endpoint__blue_green_without_failed_invoke(model, clients, local
     def hammer() -> None:
         while not stop.is_set():
             try:
-                seen.append(rt.invoke_endpoint(EndpointName="sm-bg", ContentType="image/png", Body=body)[
-                    "InvokedProductionVariant"
-                ])
+                seen.append(
+                    rt.invoke_endpoint(EndpointName="sm-bg", ContentType="image/png", Body=body)[
+                        "InvokedProductionVariant"
+                    ]
+                )
             except Exception as exc:
                 failures.append(repr(exc))
 
@@ -383,7 +400,10 @@ def test_standin_fails_at_startup__failed_with_reason(model, clients):
     sm.create_model(
         ModelName="missing-artifact",
         ExecutionRoleArn=ROLE,
-        PrimaryContainer={"Image": "local-endpoint", "ModelDataUrl": f"s3://{MODEL_BUCKET}/nope/model.tar.gz"},
+        PrimaryContainer={
+            "Image": "local-endpoint",
+            "ModelDataUrl": f"s3://{MODEL_BUCKET}/nope/model.tar.gz",
+        },
     )
     create_config(sm, "missing-artifact", "missing-artifact")
     sm.create_endpoint(EndpointName="sm-broken", EndpointConfigName="missing-artifact")

@@ -95,7 +95,9 @@ def own_stack(tmp_path: Path) -> Iterator[callable]:
 def deploy_tiny(handle: LocalStackHandle, tmp: Path, names: list[str]) -> dict[str, psutil.Process]:
     sm = handle.client("sagemaker")
     url = upload_model(handle.client("s3"), tmp=tmp)
-    sm.create_model(ModelName="tiny", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "x", "ModelDataUrl": url})
+    sm.create_model(
+        ModelName="tiny", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "x", "ModelDataUrl": url}
+    )
     create_config(sm, "tiny", "tiny")
     for name in names:
         sm.create_endpoint(EndpointName=name, EndpointConfigName="tiny")

@@ -155,4 +155,4 @@ def relax_instance_types() -> None:
                 f"Member must satisfy enum value set: [{', '.join(sorted(allowed))}]"
             )
 
-    models.FakeEndpointConfig.validate_instance_type = validate_instance_type
+    models.FakeEndpointConfig.validate_instance_type = validate_instance_type  # type: ignore[method-assign]

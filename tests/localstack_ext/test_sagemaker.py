@@ -160,12 +160,16 @@ def shape_errors(value: Any, shape: Any, path: str) -> list[str]:
 
 # -- fixtures ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def clients(localstack: LocalStackHandle) -> dict[str, Any]:
-    return {
+def clients(localstack: LocalStackHandle) -> Iterator[dict[str, Any]]:
+    made = {
         "s3": localstack.client("s3"),
         "sm": localstack.client("sagemaker"),
         "rt": localstack.client("sagemaker-runtime", **NO_RETRY),
     }
+    yield made
+    # The stack is shared with other test folders: leave no stand-in of ours running.
+    for endpoint in made["sm"].list_endpoints(NameContains="sm-")["Endpoints"]:
+        made["sm"].delete_endpoint(EndpointName=endpoint["EndpointName"])
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ Environments (all git-ignored, under the project root):
 from __future__ import annotations
 
 import argparse
-import glob
 import hashlib
 import json
 import os
@@ -128,11 +127,9 @@ def _candidates(version: str) -> list[str]:
     if on_path:
         found.append(on_path)
     pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
-    found += sorted(glob.glob(f"{pyenv_root}/versions/{version}*/bin/{exe}"), reverse=True)
-    found += sorted(
-        glob.glob(str(Path.home() / f".local/share/uv/python/cpython-{version}*/bin/{exe}")),
-        reverse=True,
-    )
+    found += [str(p) for p in sorted(Path(pyenv_root).glob(f"versions/{version}*/bin/{exe}"), reverse=True)]
+    uv_pythons = Path.home() / ".local/share/uv/python"
+    found += [str(p) for p in sorted(uv_pythons.glob(f"cpython-{version}*/bin/{exe}"), reverse=True)]
     for prefix in ("/usr/local/bin", "/usr/bin", "/opt/homebrew/bin", "/opt/local/bin"):
         found.append(f"{prefix}/{exe}")
     for generic in ("python3", sys.executable):
@@ -144,7 +141,7 @@ def _candidates(version: str) -> list[str]:
 def find_python(version: str) -> str:
     """The first candidate that really runs as Python `version` with the venv module."""
     for candidate in _candidates(version):
-        if os.path.exists(candidate) and _version_of(candidate) == version:
+        if Path(candidate).exists() and _version_of(candidate) == version:
             return candidate
     raise SetupError(f"No working Python {version} found.\n{HOW_TO_GET[version]}")
 
@@ -250,11 +247,15 @@ def refreeze(key: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("envs", nargs="*", metavar="ENV", help=f"which envs: {', '.join(ENVS)} (default all)")
     parser.add_argument("--force", action="store_true", help="rebuild even when the stamp matches")
     parser.add_argument("--verbose", action="store_true", help="show pip's output")
-    parser.add_argument("--refreeze", action="store_true", help="rewrite the constraints file(s) from the env(s)")
+    parser.add_argument(
+        "--refreeze", action="store_true", help="rewrite the constraints file(s) from the env(s)"
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.envs) - set(ENVS) - set(SYSTEM_STEPS))
     if unknown:

@@ -1,14 +1,17 @@
 """Pure parts of the serialize step: event parsing, encoding and the payload-size guards.
 
 Why the guards live here: this is the one step whose output grows with the image, and LocalStack enforces
-neither limit below, so an oversize image must fail here the way it fails on AWS — with the same error
-name, at the same state. On AWS the limits trip first (or at the same point); the outcome is identical.
+neither limit below, so an oversize image must fail here, at the state where AWS fails it. The same code
+runs on AWS and trips first there too, so both targets end the same way: FAILED, Error
+``DataLimitExceededError``, a Cause in Step Functions' own words. (The AWS name ``States.DataLimitExceeded``
+cannot be reused: custom error names must not start with ``States.``; both AWS and LocalStack turn such a
+name into ``States.Runtime``.)
 
 Errors (``errorType`` seen by Step Functions):
     InvalidEventError            the event has no usable s3_bucket / s3_key
     ImageNotFoundError           the S3 object (or bucket) does not exist
     Function.ResponseSizeTooLarge  output above the synchronous Lambda limit (6 MB)
-    States.DataLimitExceeded     output above the Step Functions state limit (256 KiB)
+    DataLimitExceededError       output above the Step Functions state limit (256 KiB)
 """
 
 from __future__ import annotations
@@ -30,12 +33,15 @@ class ImageNotFoundError(LookupError):
     """The S3 object to serialize does not exist."""
 
 
+class DataLimitExceededError(Exception):
+    """The output would exceed the Step Functions state limit (256 KiB)."""
+
+
 def _named(name: str, doc: str) -> type[Exception]:
     """An exception class named like an AWS error (with a dot): the runtime reports ``__name__``."""
     return type(name, (Exception,), {"__doc__": doc, "__module__": __name__})
 
 
-StatesDataLimitExceeded = _named("States.DataLimitExceeded", "State output above 256 KiB.")
 ResponseSizeTooLarge = _named("Function.ResponseSizeTooLarge", "Lambda response above the synchronous limit.")
 
 
@@ -76,7 +82,7 @@ def check_output_size(output: dict[str, Any], state_name: str) -> int:
             f"({MAX_SYNC_RESPONSE_BYTES} bytes)."
         )
     if size > MAX_STATE_BYTES:
-        raise StatesDataLimitExceeded(
+        raise DataLimitExceededError(
             f"The state/task '{state_name}' returned a result with a size exceeding the maximum number of "
             f"bytes service limit ({size} > {MAX_STATE_BYTES} bytes)."
         )

@@ -1,8 +1,8 @@
 """Local fidelity guards: AWS limits LocalStack does not enforce, and where each one is checked.
 
 - State input/output ≤ 256 KiB: checked by the serialize Lambda on its own output (the only state that
-  grows with the image). Fails as on AWS: execution FAILED, Error ``States.DataLimitExceeded``, at
-  "Serialize image data".
+  grows with the image). Execution FAILED at "Serialize image data", Error ``DataLimitExceededError``
+  (``States.*`` names are reserved), Cause in Step Functions' words.
 - Execution input ≤ 256 KiB: ``check_execution_input`` below, before StartExecution (``scones run``).
 - Synchronous Lambda response ≤ 6 MB: the serialize Lambda (``Function.ResponseSizeTooLarge``); request
   payloads are checked by LocalStack itself.
@@ -10,7 +10,8 @@
   both surface as ``PayloadTooLargeError`` from classify (not retried).
 
 Why in the Lambda and not in a harness hook: the Lambda is the one piece of our code on the request path in
-both targets, so the failure surfaces at the same state with the same error name on LocalStack and on AWS,
+both targets, and it trips before AWS's own limit, so the failure surfaces at the same state with the
+same error name on LocalStack and on AWS,
 with no ``if local`` anywhere. The Lambdas ship alone, so they carry their own copy of the numbers; a unit
 test checks the copies agree with the constants here.
 """

@@ -11,6 +11,7 @@ from moto import mock_aws
 from lambdas.serialize_image import app
 from lambdas.serialize_image.logic import (
     MAX_STATE_BYTES,
+    DataLimitExceededError,
     ImageNotFoundError,
     ImageRef,
     InvalidEventError,
@@ -58,9 +59,9 @@ def test_check_output_size__state_limit_names_the_aws_error() -> None:
     small = {"body": serialize(ImageRef("b", "k"), b"x" * 1000)}
     assert check_output_size(small, "Serialize image data") < MAX_STATE_BYTES
     big = {"body": serialize(ImageRef("b", "k"), b"x" * 200_000)}  # base64 → ~267 KB
-    with pytest.raises(Exception, match="exceeding the maximum number of bytes") as info:
+    with pytest.raises(DataLimitExceededError, match="exceeding the maximum number of bytes") as info:
         check_output_size(big, "Serialize image data")
-    assert type(info.value).__name__ == "States.DataLimitExceeded"
+    assert type(info.value).__name__ == "DataLimitExceededError"
     assert "'Serialize image data'" in str(info.value)
 
 

@@ -124,7 +124,7 @@ def test_run__oversize_image_hits_the_state_size_guard(settings: WorkflowSetting
     assert len(data) > 200_000
     Clients(settings).s3.put_object(Bucket=settings.bucket_name, Key="test-big/noise.png", Body=data)
     item = run_workflow(settings, keys=["test-big/noise.png"], timeout=60).items[0]
-    assert (item.status, item.error) == ("FAILED", "States.DataLimitExceeded")
+    assert (item.status, item.error) == ("FAILED", "DataLimitExceededError")
     assert "'Serialize image data' returned a result with a size exceeding" in (item.cause or "")
 
 

@@ -15,8 +15,15 @@ lint: setup
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy scones training local_endpoint lambdas
 
+# Offline machines: point SCONES_CIFAR_ARCHIVE at a local CIFAR-100 python archive. On the project's own
+# machines (no internet) the vehicles-only archive in ../shared is used when nothing else is set.
+SHARED_ARCHIVE := $(wildcard ../shared/data/cifar-100-python-vehicles.tar.gz)
+ifneq ($(SHARED_ARCHIVE),)
+export SCONES_CIFAR_ARCHIVE ?= $(abspath $(SHARED_ARCHIVE))
+endif
+
 demo: setup
-	.venv/bin/scones demo
+	.venv/bin/scones demo $(DEMO_ARGS)
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -319,13 +319,15 @@ class Runtime:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 ok = self.path == "/invoke"
-                if ok:
-                    invokes.put(json.loads(body))
                 reply = b"OK" if ok else b"Not Found"
                 self.send_response(200 if ok else 404)
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
+                self.wfile.flush()
+                # queued only once answered: a handler that exits at once must not cut the reply off
+                if ok:
+                    invokes.put(json.loads(body))
 
             def log_message(self, format: str, *args: Any) -> None:  # stderr is function output
                 pass

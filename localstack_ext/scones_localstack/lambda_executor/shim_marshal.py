@@ -101,6 +101,7 @@ def to_json(obj: Any, ensure_ascii: bool) -> str:
     )
     chunks: list[str] = []
     markers: dict[int, Any] = {}
+    key_memo: dict[Any, str] = {}
 
     def enc(o: Any) -> None:
         if isinstance(o, str):
@@ -166,7 +167,15 @@ def to_json(obj: Any, ensure_ascii: bool) -> str:
             if not first:
                 chunks.append(", ")
             first = False
-            chunks.append(encode_str(_key_str(key)))
+            if isinstance(key, str):
+                text = key
+            else:
+                # simplejson's C encoder memoises stringified keys per dumps() call in a dict, so equal
+                # keys share the first spelling seen: after a True key, a later 1 key is written "true".
+                text = key_memo.get(key)
+                if text is None:
+                    text = key_memo[key] = _key_str(key)
+            chunks.append(encode_str(text))
             chunks.append(": ")
             enc(value)
         chunks.append("}")

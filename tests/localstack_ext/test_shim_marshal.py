@@ -31,6 +31,7 @@ def _load(name: str) -> ModuleType:
 
 
 marshal = _load("shim_marshal")
+_load("shim_http")
 shim = _load("shim")
 Point = collections.namedtuple("Point", "x y")
 

@@ -11,7 +11,6 @@ interpreter. Timeouts are enforced by the executor (it kills this process), not 
 from __future__ import annotations
 
 import contextlib
-import http.client
 import importlib
 import json
 import logging
@@ -21,11 +20,10 @@ import queue
 import sys
 import threading
 import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from shim_http import CallbackClient, InvokeServer
 from shim_marshal import (
     FaultError,
     ensure_ascii_for,
@@ -149,34 +147,6 @@ def _partial_suffix(data: bytes, marker: bytes) -> int:
         if data.endswith(marker[:size]):
             return size
     return 0
-
-
-class CallbackClient:
-    """Posts to LocalStack's executor endpoint over one kept-alive connection (no proxies)."""
-
-    def __init__(self, base_url: str) -> None:
-        parsed = urllib.parse.urlsplit(base_url)
-        self._host = parsed.hostname or "127.0.0.1"
-        self._port = parsed.port or 80
-        self._prefix = parsed.path.rstrip("/")
-        self._conn: http.client.HTTPConnection | None = None
-
-    def post(self, path: str, body: bytes, content_type: str = "application/json") -> int:
-        headers = {"Content-Type": content_type, "Content-Length": str(len(body))}
-        for attempt in (1, 2):
-            if self._conn is None:
-                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=30)
-            try:
-                self._conn.request("POST", self._prefix + path, body=body, headers=headers)
-                response = self._conn.getresponse()
-                response.read()
-                return response.status
-            except (http.client.HTTPException, OSError):
-                self._conn.close()
-                self._conn = None
-                if attempt == 2:
-                    raise
-        return 0  # unreachable
 
 
 class LambdaContext:
@@ -309,33 +279,9 @@ class Runtime:
                 os._exit(1)
 
     def serve(self) -> int:
-        invokes = self.invokes
-
-        class InvokeHandler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # headers and body are two writes: without this, Nagle + delayed ACK stall each reply 40 ms
-            disable_nagle_algorithm = True
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                ok = self.path == "/invoke"
-                reply = b"OK" if ok else b"Not Found"
-                self.send_response(200 if ok else 404)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-                self.wfile.flush()
-                # queued only once answered: a handler that exits at once must not cut the reply off
-                if ok:
-                    invokes.put(json.loads(body))
-
-            def log_message(self, format: str, *args: Any) -> None:  # stderr is function output
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), InvokeHandler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, name="ls-invoke-server", daemon=True).start()
-        return int(server.server_address[1])
+        """Starts the invoke server; invokes are queued for the main thread."""
+        server = InvokeServer(lambda body: self.invokes.put(json.loads(body)))
+        return server.port
 
     def init(self) -> Any:
         setup_logging()

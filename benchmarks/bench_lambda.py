@@ -1,0 +1,135 @@
+"""Process Lambda executor speed, side by side in one run (targets: cold <= 200 ms, warm overhead <= 10 ms).
+
+1. Cold invoke: the first ``Invoke`` of freshly created functions (a new host process imports the
+   handler), for a handler without imports and one that imports boto3 at module level (as ours do).
+2. Warm invoke: repeated ``Invoke`` of one function whose environment is up.
+3. In-process: the same handler called directly in this process with the same payload (JSON decode,
+   call, awslambdaric-style JSON encode): what the invoke costs without Lambda.
+4. Reference: a LocalStack API round trip that runs no function (``GetFunction``), i.e. the part of
+   the warm invoke spent in boto3 + the gateway rather than in the executor.
+
+Starts its own LocalStack (``scones.stack``) on a free port and stops it at the end. The machine is
+shared (2 cores), so numbers are noisy; nothing here is tuned to the targets.
+
+    .venv/bin/python benchmarks/bench_lambda.py [--warm 300] [--cold 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from scones import stack  # noqa: E402
+
+HANDLER = "def handler(event, context):\n    return {'echo': event['value'], 'n': len(event['value'])}\n"
+HANDLER_BOTO3 = "import boto3\n\n" + HANDLER
+PAYLOAD = json.dumps({"value": "x" * 200}).encode()
+ROLE = "arn:aws:iam::000000000000:role/bench"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def timed(fn: Callable[[], Any], n: int) -> list[float]:
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def zip_handler(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lambda_function.py", source)
+    return buffer.getvalue()
+
+
+def create(client: Any, source: str) -> str:
+    name = f"bench-{uuid.uuid4().hex[:10]}"
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=ROLE,
+        Handler="lambda_function.handler",
+        Code={"ZipFile": zip_handler(source)},
+        Timeout=30,
+    )
+    waiter = client.get_waiter("function_active_v2")
+    waiter.wait(FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 300})
+    return name
+
+
+def invoke(client: Any, name: str) -> None:
+    response = client.invoke(FunctionName=name, Payload=PAYLOAD)
+    body = response["Payload"].read()
+    if response.get("FunctionError"):
+        raise RuntimeError(f"invoke of {name} failed: {body!r}")
+
+
+def in_process(n: int) -> list[float]:
+    namespace: dict[str, Any] = {}
+    exec(HANDLER, namespace)
+    handler = namespace["handler"]
+    return timed(lambda: json.dumps(handler(json.loads(PAYLOAD), None), ensure_ascii=False).encode(), n)
+
+
+def line(label: str, samples: list[float]) -> str:
+    return f"{label:<44} p50 {pct(samples, 50):8.3f} ms   p95 {pct(samples, 95):8.3f} ms   (n={len(samples)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--warm", type=int, default=300, help="warm invokes to time")
+    parser.add_argument("--cold", type=int, default=8, help="fresh functions per cold-start kind")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-lambda-") as state:
+        settings = stack.StackSettings(port=stack.free_port(), state_root=Path(state))
+        started = time.perf_counter()
+        stack.start(settings)
+        print(f"stack up in {time.perf_counter() - started:.2f} s on {settings.endpoint_url}")
+        try:
+            client = stack.local_client("lambda", settings.endpoint_url)
+            cold: dict[str, list[float]] = {}
+            for label, source in (("no imports", HANDLER), ("imports boto3", HANDLER_BOTO3)):
+                names = [create(client, source) for _ in range(args.cold)]
+                cold[label] = [timed(lambda name=name: invoke(client, name), 1)[0] for name in names]
+            warm_fn = create(client, HANDLER)
+            timed(lambda: invoke(client, warm_fn), 20)  # start the environment, warm the connections
+            warm = timed(lambda: invoke(client, warm_fn), args.warm)
+            api = timed(lambda: client.get_function(FunctionName=warm_fn), args.warm)
+            local = in_process(args.warm)
+        finally:
+            stack.stop(settings)
+
+    print(line("cold invoke (handler without imports)", cold["no imports"]))
+    print(line("cold invoke (handler imports boto3)", cold["imports boto3"]))
+    print(line("warm invoke", warm))
+    print(line("in-process handler call (same payload)", local))
+    print(line("reference: GetFunction round trip", api))
+    overhead = statistics.median(warm) - statistics.median(local)
+    print(f"warm invoke overhead over in-process: {overhead:.2f} ms (target <= 10 ms)")
+    print(f"warm invoke / in-process ratio: {statistics.median(warm) / statistics.median(local):,.0f}x")
+    bare, boto = pct(cold["no imports"], 50), pct(cold["imports boto3"], 50)
+    print(f"cold p50 (no imports / boto3) vs target 200 ms: {bare:.0f} / {boto:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -61,6 +61,21 @@ def start_stack(tmp_root: Path, **kwargs: Any) -> LocalStackHandle:
 
 
 @pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's real HTTP server on a free loopback port, for tests of the aws target: it stands in for
+    AWS, which cannot be reached from here (LocalStack serves the local target)."""
+    from moto.server import ThreadedMotoServer
+
+    port = stack.free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
 def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackHandle]:
     """One real LocalStack for the whole session (started on first use, stopped at the end)."""
     handle = start_stack(tmp_path_factory.mktemp("localstack"))

@@ -6,14 +6,11 @@ be reached from here. The local target is covered against real LocalStack in the
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 from click.testing import CliRunner
-from moto.server import ThreadedMotoServer
 
 from scones.cli import cli
 from scones.workflow import WorkflowSettings, deploy
@@ -25,22 +22,9 @@ from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/scones-endpoint:1"
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, moto_url: str, tmp_path: Path) -> Path:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+def aws(monkeypatch: pytest.MonkeyPatch, moto_server: str, tmp_path: Path) -> Path:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

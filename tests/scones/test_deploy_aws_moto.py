@@ -8,14 +8,11 @@ specifics — is exercised end to end, including an idempotent re-deploy and the
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 from click.testing import CliRunner
-from moto.server import ThreadedMotoServer
 
 from scones.cli import cli
 from scones.workflow import MissingCredentialsError, WorkflowSettings, deploy
@@ -25,23 +22,6 @@ from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/scones-endpoint:1"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture(scope="module")
 def model_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("model")
@@ -49,15 +29,15 @@ def model_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, moto_url: str) -> str:
+def aws_env(monkeypatch: pytest.MonkeyPatch, moto_server: str) -> str:
     """The standard AWS variables, as a user with credentials would have them; the URL points at moto."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     for var in ("SCONES_TARGET", "SCONES_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)
-    return moto_url
+    return moto_server
 
 
 def _settings(model_tar: Path, project: str, **extra) -> WorkflowSettings:

@@ -42,36 +42,17 @@ def test_setup__missing_python_313_says_how_to_get_it(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def _setup_all() -> subprocess.CompletedProcess[str]:
+    envs = ["project", "localstack", "lambda", "endpoint"]
+    script = str(PROJECT_ROOT / "tools" / "setup.py")
+    return subprocess.run([sys.executable, script, *envs], capture_output=True, text=True, timeout=600)
+
+
 def test_setup__rerun_rebuilds_nothing() -> None:
     """`make test` ran the set-up just before; a second run must find every stamp current."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(PROJECT_ROOT / "tools" / "setup.py"),
-            "project",
-            "localstack",
-            "lambda",
-            "endpoint",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr
-    # Either nothing was stale (the usual case), or a stale env was rebuilt once; then it must be current.
-    again = subprocess.run(
-        [
-            sys.executable,
-            str(PROJECT_ROOT / "tools" / "setup.py"),
-            "project",
-            "localstack",
-            "lambda",
-            "endpoint",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    first = _setup_all()  # normally nothing to do; a stale env (edited constraints) is rebuilt once
+    assert first.returncode == 0, first.stderr
+    again = _setup_all()
     assert again.returncode == 0
     assert "building" not in again.stdout
 

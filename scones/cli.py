@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from scones.commands import cleanup, demo, endpoint, evaluate, report, stack, training, workflow
+from scones.commands import cleanup, demo, evaluate, report, stack, training, workflow
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,7 +13,7 @@ def cli() -> None:
     """Run the Scones Unlimited ML workflow locally (LocalStack, no Docker) or on AWS."""
 
 
-for _module in (stack, training, endpoint, workflow, evaluate, report, cleanup, demo):
+for _module in (stack, training, workflow, evaluate, report, cleanup, demo):
     for _command in _module.commands:
         cli.add_command(_command)
 

@@ -1,7 +1,0 @@
-"""CLI commands: endpoint. Each module exports `commands`, registered by scones.cli."""
-
-from __future__ import annotations
-
-import click
-
-commands: list[click.Command] = []

@@ -110,7 +110,7 @@ class MetadataTransform:
         self.std = torch.tensor(spec["std"], dtype=torch.float32).view(3, 1, 1)
 
     def resized(self, img: Image.Image) -> np.ndarray:
-        """Steps 1–2: RGB uint8 HWC at the model's input size."""
+        """Steps 1-2: RGB uint8 HWC at the model's input size."""
         img = img.convert("RGB")
         if img.size != self.size:
             img = img.resize(self.size, self.resample)
@@ -138,7 +138,7 @@ class MetadataTransform:
 
 
 def augment(batch: torch.Tensor, generator: torch.Generator, max_shift: float = 0.125) -> torch.Tensor:
-    """Random horizontal flip and translation (reflect-padded) of uint8 N x H x W x 3, seeded by ``generator``."""
+    """Random horizontal flip and reflect-padded translation of uint8 NHWC, seeded by ``generator``."""
     n, h, w, _ = batch.shape
     flip = torch.rand(n, generator=generator) < 0.5
     out = torch.where(flip.view(n, 1, 1, 1), batch.flip(2), batch)

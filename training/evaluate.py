@@ -7,6 +7,7 @@ only reported.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,9 @@ THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
 TARGET_ACCEPTED_ACCURACY = 0.99
 
 
-def predict_logits(model: nn.Module, split: Split, transform: MetadataTransform, batch: int = 64) -> torch.Tensor:
+def predict_logits(
+    model: nn.Module, split: Split, transform: MetadataTransform, batch: int = 64
+) -> torch.Tensor:
     """Logits for every image, through the artifact's own preprocessing (PIL resize, normalise)."""
     model.eval()
     out = []
@@ -40,7 +43,7 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int 
     correct = probs.argmax(axis=1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)
     ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         inside = (confidence > lo) & (confidence <= hi)
         if inside.any():
             ece += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
@@ -56,14 +59,16 @@ def fit_temperature(logits: torch.Tensor, labels: np.ndarray) -> float:
     def closure() -> torch.Tensor:
         optimiser.zero_grad()
         loss = nn.functional.cross_entropy(logits / log_t.exp(), target)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         return loss
 
-    optimiser.step(closure)
+    optimiser.step(closure)  # type: ignore[no-untyped-call]
     return float(log_t.detach().exp().clamp(0.05, 20.0))
 
 
-def threshold_table(probs: np.ndarray, labels: np.ndarray, thresholds: Sequence[float] = THRESHOLDS) -> list[dict[str, float]]:
+def threshold_table(
+    probs: np.ndarray, labels: np.ndarray, thresholds: Sequence[float] = THRESHOLDS
+) -> list[dict[str, float]]:
     """Per threshold: share of images whose top probability reaches it, and accuracy among those."""
     confidence = probs.max(axis=1)
     correct = probs.argmax(axis=1) == labels
@@ -81,7 +86,9 @@ def threshold_table(probs: np.ndarray, labels: np.ndarray, thresholds: Sequence[
     return rows
 
 
-def recommend_threshold(probs: np.ndarray, labels: np.ndarray, target: float = TARGET_ACCEPTED_ACCURACY) -> float:
+def recommend_threshold(
+    probs: np.ndarray, labels: np.ndarray, target: float = TARGET_ACCEPTED_ACCURACY
+) -> float:
     """Lowest threshold at which accepted validation predictions are ≥ ``target`` accurate, both measured
     and as expected from the calibrated probabilities (the latter keeps a small, perfect validation split
     from recommending 0.5 blindly)."""

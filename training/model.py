@@ -66,7 +66,9 @@ class ModelConfig:
     @classmethod
     def for_backbone(cls, backbone: str, **kwargs: Any) -> ModelConfig:
         if backbone not in BACKBONES:
-            raise BackboneUnavailableError(f"unknown backbone {backbone!r}; choose one of {', '.join(BACKBONES)}")
+            raise BackboneUnavailableError(
+                f"unknown backbone {backbone!r}; choose one of {', '.join(BACKBONES)}"
+            )
         if backbone == "efficientnet_lite0":
             return cls(backbone=backbone, mean=LITE_MEAN, std=LITE_STD, **kwargs)
         return cls(backbone=backbone, mean=IMAGENET_MEAN, std=IMAGENET_STD, **kwargs)
@@ -112,7 +114,8 @@ class MBConvBlock(nn.Module):
             x = F.relu6(self._bn0(self._expand_conv(x)))
         x = F.relu6(self._bn1(self._depthwise_conv(x)))
         x = self._bn2(self._project_conv(x))
-        return x + inputs if self.residual else x
+        out: torch.Tensor = x + inputs if self.residual else x
+        return out
 
 
 class EfficientNetLite0(nn.Module):
@@ -141,7 +144,8 @@ class EfficientNetLite0(nn.Module):
         return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._fc(self._dropout(self.features(x)))
+        logits: torch.Tensor = self._fc(self._dropout(self.features(x)))
+        return logits
 
 
 def lite0_weights_path() -> str:
@@ -180,12 +184,14 @@ def _build_torchvision(config: ModelConfig, pretrained: bool) -> nn.Module:
 
 
 def _replace_classifier(model: nn.Module, num_classes: int) -> None:
-    if isinstance(getattr(model, "fc", None), nn.Linear):
-        model.fc = nn.Linear(model.fc.in_features, num_classes)
+    fc = getattr(model, "fc", None)
+    if isinstance(fc, nn.Linear):
+        model.fc = nn.Linear(fc.in_features, num_classes)
         return
     classifier = getattr(model, "classifier", None)
-    if isinstance(classifier, nn.Sequential) and isinstance(classifier[-1], nn.Linear):
-        classifier[-1] = nn.Linear(classifier[-1].in_features, num_classes)
+    last = classifier[-1] if isinstance(classifier, nn.Sequential) else None
+    if isinstance(classifier, nn.Sequential) and isinstance(last, nn.Linear):
+        classifier[-1] = nn.Linear(last.in_features, num_classes)
         return
     raise BackboneUnavailableError(f"do not know how to replace the classifier of {type(model).__name__}")
 
@@ -196,4 +202,6 @@ def build_model(config: ModelConfig, pretrained: bool = True) -> nn.Module:
         return _build_lite0(config, pretrained)
     if config.backbone in TORCHVISION_BACKBONES:
         return _build_torchvision(config, pretrained)
-    raise BackboneUnavailableError(f"unknown backbone {config.backbone!r}; choose one of {', '.join(BACKBONES)}")
+    raise BackboneUnavailableError(
+        f"unknown backbone {config.backbone!r}; choose one of {', '.join(BACKBONES)}"
+    )

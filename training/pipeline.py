@@ -47,7 +47,9 @@ def run_evaluate(data_dir: Path, checkpoint: Path) -> dict[str, Any]:
     return metrics
 
 
-def run_export(data_dir: Path, checkpoint: Path, artifact_dir: Path, created_by: str = "training") -> dict[str, Any]:
+def run_export(
+    data_dir: Path, checkpoint: Path, artifact_dir: Path, created_by: str = "training"
+) -> dict[str, Any]:
     model, ckpt = load_checkpoint(checkpoint)
     metrics = dict(ckpt["metrics"])
     if "temperature" not in metrics:
@@ -60,7 +62,13 @@ def run_export(data_dir: Path, checkpoint: Path, artifact_dir: Path, created_by:
     metrics["onnx_parity_max_abs_diff"] = check_parity(model, onnx_path, inputs, metrics["temperature"])
     metrics["onnx_parity_images"] = len(test)
     metadata = build_metadata(
-        ckpt["classes"], spec, metrics["temperature"], metrics["threshold"], metrics, created_by, ckpt["model_config"]
+        ckpt["classes"],
+        spec,
+        metrics["temperature"],
+        metrics["threshold"],
+        metrics,
+        created_by,
+        ckpt["model_config"],
     )
     write_artifact(artifact_dir, onnx_path, metadata)
     return metrics

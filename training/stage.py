@@ -36,7 +36,7 @@ class UnverifiedArchiveWarning(UserWarning):
     """A local archive is used as given: its md5 is not compared with the official one."""
 
 
-class _UnverifiedCIFAR100(CIFAR100):
+class _UnverifiedCIFAR100(CIFAR100):  # type: ignore[misc]
     """torchvision's CIFAR100 with every md5 set to None, which ``check_integrity`` treats as
     "the file exists" — for a local archive the user vouches for (e.g. a trimmed CIFAR-format archive)."""
 
@@ -98,11 +98,13 @@ def load_local_archive(archive: Path, workdir: Path) -> tuple[dict[str, CifarSpl
         extract_archive(str(archive), str(workdir))
         return _parse(_UnverifiedCIFAR100, workdir, download=False)
     except (OSError, RuntimeError, EOFError, KeyError, pickle.UnpicklingError, tarfile.TarError) as exc:
-        raise StagingError(f"{archive} is not a CIFAR-100 python archive ({type(exc).__name__}: {exc})") from exc
+        raise StagingError(
+            f"{archive} is not a CIFAR-100 python archive ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def write_split(split: CifarSplit, fine_labels: Sequence[int], out: Path, name: str) -> list[ManifestRow]:
-    """PNGs of the rows whose fine label is in ``fine_labels`` + ``<name>.lst`` (label = position in the list)."""
+    """PNGs of rows whose fine label is in ``fine_labels``, and ``<name>.lst`` (label: index in it)."""
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -140,7 +142,7 @@ def stage_to_folder(
 
 
 def staged_files(folder: Path) -> list[Path]:
-    """Every file of a staged folder that belongs in S3 (manifests, classes.json, listed PNGs); checks they exist."""
+    """Every file of a staged folder that belongs in S3 (manifests, classes.json, listed PNGs), checked."""
     files: list[Path] = []
     for split in SPLITS:
         manifest = folder / f"{split}.lst"

@@ -38,6 +38,8 @@ class TrainConfig:
     epochs: int = 12
     batch_size: int = 32
     lr: float = 2e-3
+    backbone_lr_ratio: float = 0.1
+    bn_momentum: float = 0.1
     weight_decay: float = 1e-2
     label_smoothing: float = 0.1
     freeze_blocks: int = 8
@@ -83,12 +85,14 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
 
 
 def read_classes(data_dir: Path) -> tuple[str, ...]:
-    """``classes.json`` written by ``scones stage``; the original project's folder has none (bicycle, motorcycle)."""
+    """``classes.json`` written by ``scones stage``; the original project's folder has none: the default."""
     path = data_dir / "classes.json"
     return tuple(json.loads(path.read_text())) if path.is_file() else DEFAULT_CLASSES
 
 
-def split_lite0(model: EfficientNetLite0, freeze_blocks: int) -> tuple[Callable[[torch.Tensor], torch.Tensor], nn.Module]:
+def split_lite0(
+    model: EfficientNetLite0, freeze_blocks: int
+) -> tuple[Callable[[torch.Tensor], torch.Tensor], nn.Module]:
     """(frozen prefix function, trainable tail module) of a Lite0 at block ``freeze_blocks``."""
     frozen = [model._conv_stem, model._bn0, *model._blocks[:freeze_blocks]]
     for module in frozen:
@@ -114,6 +118,15 @@ def split_lite0(model: EfficientNetLite0, freeze_blocks: int) -> tuple[Callable[
             return model._fc(model._dropout(x))  # type: ignore[no-any-return]
 
     return prefix, Tail()
+
+
+def _classifier(model: nn.Module) -> nn.Module:
+    """The freshly initialised last layer (trained at the full learning rate)."""
+    for name in ("_fc", "fc", "classifier", "head"):
+        module = getattr(model, name, None)
+        if isinstance(module, nn.Module):
+            return module
+    raise TypeError(f"no classifier found on {type(model).__name__}")
 
 
 def _set_train_mode(model: nn.Module, frozen: list[nn.Module]) -> None:
@@ -170,14 +183,23 @@ def train(data_dir: Path, config: TrainConfig) -> TrainResult:
         prefix, tail = split_lite0(model, config.freeze_blocks)
     else:
         prefix, tail = (lambda x: x), model
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            # TF's 0.99 decay leaves running statistics far behind a short fine-tune's weights.
+            module.momentum = config.bn_momentum
     model.eval()
-    cache = _cache_views(prefix, resized, transform, config.cached_views, generator, 64) if use_cache else None
+    cache = (
+        _cache_views(prefix, resized, transform, config.cached_views, generator, 64) if use_cache else None
+    )
 
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    head = set(_classifier(model).parameters())
+    body = [p for p in model.parameters() if p.requires_grad and p not in head]
+    lrs = [config.lr, config.lr * config.backbone_lr_ratio]
+    groups = [{"params": list(head), "lr": lrs[0]}, {"params": body, "lr": lrs[1]}]
+    optimiser = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(labels) / config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=config.lr, total_steps=max(1, config.epochs * steps_per_epoch), pct_start=0.15
+        optimiser, max_lr=lrs, total_steps=max(1, config.epochs * steps_per_epoch), pct_start=0.15
     )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     history: list[dict[str, float]] = []
@@ -209,7 +231,9 @@ def train(data_dir: Path, config: TrainConfig) -> TrainResult:
     return TrainResult(model, model_config, config, val_index, history, time.perf_counter() - started)
 
 
-def checkpoint_dict(result: TrainResult, data_dir: Path, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+def checkpoint_dict(
+    result: TrainResult, data_dir: Path, metrics: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Everything needed to rebuild, evaluate and export the model without the training code's defaults."""
     cfg = result.model_config
     return {

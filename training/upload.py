@@ -67,7 +67,7 @@ def upload_files(
     workers: int = 8,
     progress: bool = True,
 ) -> UploadReport:
-    """Upload ``files`` (under ``root``) to ``s3://bucket/prefix/<relative path>``, skipping identical objects."""
+    """Put ``files`` (under ``root``) at ``s3://bucket/prefix/<relative path>``, skipping equal ones."""
     try:
         ensure_bucket(client, bucket)
         existing = existing_objects(client, bucket, prefix)

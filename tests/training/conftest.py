@@ -52,8 +52,18 @@ def tiny_run(staged: Path, tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
 
     root = tmp_path_factory.mktemp("tiny")
     artifact, checkpoint = root / "model", root / "checkpoint.pt"
-    args = ["train", "--tiny", "--data-dir", str(staged), "--out", str(artifact), "--checkpoint", str(checkpoint),
-            "--created-by", "tests"]
+    args = [
+        "train",
+        "--tiny",
+        "--data-dir",
+        str(staged),
+        "--out",
+        str(artifact),
+        "--checkpoint",
+        str(checkpoint),
+        "--created-by",
+        "tests",
+    ]
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return TinyRun(staged, artifact, checkpoint, result.output)

@@ -24,8 +24,15 @@ def test_tiny_run__artifact_matches_the_contract(tiny_run: TinyRun) -> None:
     assert meta["format_version"] == 1
     assert meta["classes"] == ["bicycle", "motorcycle"]
     assert meta["input"] | {"mean": None, "std": None} == {
-        "name": "input", "height": 64, "width": 64, "channel_order": "RGB", "layout": "NCHW",
-        "resize": "bilinear", "scale": 255.0, "mean": None, "std": None,
+        "name": "input",
+        "height": 64,
+        "width": 64,
+        "channel_order": "RGB",
+        "layout": "NCHW",
+        "resize": "bilinear",
+        "scale": 255.0,
+        "mean": None,
+        "std": None,
     }
     assert meta["output"] == {"name": "logits", "kind": "logits"}
     assert meta["temperature"] > 0 and 0.5 <= meta["threshold"] <= 0.99
@@ -44,7 +51,9 @@ def test_tiny_run__tarball_holds_the_three_files_at_its_root(tiny_run: TinyRun) 
 
 
 def test_tiny_run__onnx_runtime_loads_it_with_a_dynamic_batch(tiny_run: TinyRun) -> None:
-    session = ort.InferenceSession(str(tiny_run.artifact_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        str(tiny_run.artifact_dir / "model.onnx"), providers=["CPUExecutionProvider"]
+    )
     assert [i.name for i in session.get_inputs()] == ["input"]
     assert [o.name for o in session.get_outputs()] == ["logits"]
     for n in (1, 5):

@@ -18,8 +18,12 @@ from training.model import IMAGENET_MEAN, IMAGENET_STD
 
 def contract_preprocess(path: Path, spec: dict) -> np.ndarray:
     """contracts.md §1, written from the text: convert RGB, resize if needed, /scale, -mean, /std, CHW."""
-    filters = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC,
-               "lanczos": Image.LANCZOS}
+    filters = {
+        "nearest": Image.NEAREST,
+        "bilinear": Image.BILINEAR,
+        "bicubic": Image.BICUBIC,
+        "lanczos": Image.LANCZOS,
+    }
     with Image.open(path) as img:
         rgb = img.convert("RGB")
         if rgb.size != (spec["width"], spec["height"]):
@@ -27,7 +31,9 @@ def contract_preprocess(path: Path, spec: dict) -> np.ndarray:
         a = np.asarray(rgb, dtype=np.float32)
     if spec["channel_order"] == "BGR":
         a = a[:, :, ::-1]
-    a = (a / np.float32(spec["scale"]) - np.asarray(spec["mean"], np.float32)) / np.asarray(spec["std"], np.float32)
+    a = (a / np.float32(spec["scale"]) - np.asarray(spec["mean"], np.float32)) / np.asarray(
+        spec["std"], np.float32
+    )
     return a.transpose(2, 0, 1)
 
 
@@ -36,7 +42,9 @@ def _pngs(tiny_run: TinyRun) -> list[Path]:
 
 
 def test_preprocessing__equals_the_endpoint_implementation(tiny_run: TinyRun) -> None:
-    endpoint = pytest.importorskip("local_endpoint.model", reason="local_endpoint.model is not importable here")
+    endpoint = pytest.importorskip(
+        "local_endpoint.model", reason="local_endpoint.model is not importable here"
+    )
     meta = endpoint.ModelMetadata.load(tiny_run.artifact_dir)
     ours = MetadataTransform(tiny_run.metadata["input"])
     for path in _pngs(tiny_run):
@@ -46,8 +54,9 @@ def test_preprocessing__equals_the_endpoint_implementation(tiny_run: TinyRun) ->
         np.testing.assert_array_equal(mine, theirs)
 
 
-@pytest.mark.parametrize("size,resize,order", [(64, "bilinear", "RGB"), (32, "bilinear", "RGB"),
-                                               (96, "bicubic", "BGR")])
+@pytest.mark.parametrize(
+    "size,resize,order", [(64, "bilinear", "RGB"), (32, "bilinear", "RGB"), (96, "bicubic", "BGR")]
+)
 def test_preprocessing__equals_an_independent_reading_of_the_contract(
     tiny_run: TinyRun, size: int, resize: str, order: str
 ) -> None:
@@ -59,7 +68,9 @@ def test_preprocessing__equals_an_independent_reading_of_the_contract(
         np.testing.assert_array_equal(mine, contract_preprocess(path, spec))
 
 
-def test_preprocessing__rgba_source_png_gives_the_same_tensor_as_the_staged_rgb_png(tiny_run: TinyRun) -> None:
+def test_preprocessing__rgba_source_png_gives_the_same_tensor_as_the_staged_rgb_png(
+    tiny_run: TinyRun,
+) -> None:
     from tests.conftest import require_shared
 
     original = require_shared("cifar100-vehicles", "test", "bicycle_s_001789.png")

@@ -35,15 +35,15 @@ class TrainConfig:
 
     backbone: str = "efficientnet_lite0"
     image_size: int = 160
-    epochs: int = 12
+    epochs: int = 8
     batch_size: int = 32
-    lr: float = 2e-3
-    backbone_lr_ratio: float = 0.1
+    lr: float = 1e-3
+    backbone_lr_ratio: float = 0.5
     bn_momentum: float = 0.1
     weight_decay: float = 1e-2
     label_smoothing: float = 0.1
-    freeze_blocks: int = 8
-    cached_views: int = 6
+    freeze_blocks: int = 2
+    cached_views: int = 0
     val_fraction: float = 0.1
     seed: int = 0
     limit: int | None = None
@@ -53,7 +53,9 @@ class TrainConfig:
 
     @classmethod
     def tiny(cls, **overrides: Any) -> TrainConfig:
-        values: dict[str, Any] = dict(image_size=64, epochs=1, limit=48, cached_views=1, batch_size=16)
+        values: dict[str, Any] = dict(
+            image_size=64, epochs=1, limit=48, freeze_blocks=8, cached_views=1, batch_size=16
+        )
         values.update(overrides)
         return cls(**values)
 
@@ -224,7 +226,7 @@ def train(data_dir: Path, config: TrainConfig) -> TrainResult:
             schedule.step()
             seen += len(idx)
             correct += int((logits.argmax(1) == labels[idx]).sum())
-            total_loss += float(loss) * len(idx)
+            total_loss += float(loss.detach()) * len(idx)
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.3f}")
         history.append({"epoch": epoch + 1, "loss": total_loss / seen, "acc": correct / seen})
     model.eval()

@@ -9,6 +9,7 @@ and leaves no window where the environment looks ready while its process is stil
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -17,12 +18,14 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from datetime import UTC, datetime
 from pathlib import Path
 
 from localstack import config
 from localstack.aws.api.lambda_ import PackageType
+from localstack.runtime.shutdown import ON_AFTER_SERVICE_SHUTDOWN_HANDLERS
 from localstack.services.lambda_.invocation.executor_endpoint import StatusErrorException
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
 from localstack.services.lambda_.invocation.runtime_executor import RuntimeExecutor
@@ -41,6 +44,7 @@ LOG = logging.getLogger(__name__)
 SHIM_DIR = Path(__file__).resolve().parent
 SHIM = SHIM_DIR / "shim.py"
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
+_LIVE: weakref.WeakSet[ProcessRuntimeExecutor] = weakref.WeakSet()
 
 
 @functools.cache
@@ -87,6 +91,27 @@ def runtime_logs(request_id: str, version: str, output: str, duration_ms: float,
     )
 
 
+def stop_leftovers() -> None:
+    """Runs after LocalStack stopped its services: stops environments LocalStack lost track of.
+
+    Deleting a function queues its environments' stop on the Lambda service's task pool; a shutdown
+    right after cancels that queue, so those environments are never stopped and their keepalive
+    timers (non-daemon threads) keep LocalStack from exiting. Stop the processes, cancel the timers.
+    """
+    for executor in list(_LIVE):
+        with contextlib.suppress(Exception):
+            executor.stop()
+    for thread in threading.enumerate():
+        owner = getattr(getattr(thread, "function", None), "__self__", None)
+        if isinstance(thread, threading.Timer) and isinstance(
+            getattr(owner, "runtime_executor", None), ProcessRuntimeExecutor
+        ):
+            thread.cancel()
+
+
+ON_AFTER_SERVICE_SHUTDOWN_HANDLERS.register(stop_leftovers)
+
+
 class ProcessRuntimeExecutor(RuntimeExecutor):
     def __init__(self, id: str, function_version: FunctionVersion) -> None:
         super().__init__(id=id, function_version=function_version)
@@ -99,6 +124,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         self._stopped = False
         self._invoke_offset = 0
         self._invoke_started = time.perf_counter()
+        _LIVE.add(self)
 
     # --- version preparation (create / update / publish) -------------------------------------------
     @classmethod
@@ -204,6 +230,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             endpoint.fail_invocation(request_id, exit_error(request_id, process.returncode), logs)
 
     def stop(self) -> None:
+        _LIVE.discard(self)
         with self._lock:
             self._stopped = True
             process, self._process = self._process, None

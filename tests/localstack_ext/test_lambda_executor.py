@@ -11,7 +11,9 @@ import base64
 import contextlib
 import io
 import json
+import os
 import re
+import signal
 import time
 import uuid
 import zipfile
@@ -199,8 +201,6 @@ def test_marshal__set_is_runtime_marshal_error(lambda_client: Any, probe: str) -
 def test_environment__nothing_of_the_host_leaks(localstack: Any, lambda_client: Any, probe: str) -> None:
     """LocalStack's own process runs with GATEWAY_LISTEN, SERVICES, SCONES_* and the host's HOME:
     none of it may reach the function; HOME and TMPDIR are the environment's sandbox."""
-    import os
-
     env = json.loads(invoke(lambda_client, probe, {"action": "env"})[1])["env"]
     leaked = {"GATEWAY_LISTEN", "SERVICES", "SCONES_PROJECT_ROOT", "SCONES_ENDPOINT_CMD", "FILESYSTEM_ROOT"}
     assert not leaked & set(env)
@@ -405,3 +405,40 @@ def test_stepfunctions__lambda_invoke_task_success_and_failure(
     assert failed["error"] == "ValueError"
     assert json.loads(failed["cause"])["errorMessage"] == "no"
     sfn.delete_state_machine(stateMachineArn=machine)
+
+
+def _gone(pid: int) -> bool:
+    """True once the process exited (a zombie waiting for init to reap it counts as exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+    return state in {"Z", "X"}
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc (Linux)")
+def test_keepalive_then_sigkilled_localstack_leaves_no_function_process(tmp_path: Path) -> None:
+    """A stack of its own: a 1 s keepalive, and a LocalStack that is SIGKILLed at the end."""
+    from tests.conftest import start_stack
+
+    handle = start_stack(tmp_path, lambda_keepalive_ms=1000)
+    try:
+        client = handle.client("lambda", retries={"mode": "standard", "total_max_attempts": 1})
+        name = f"exec-keepalive-{uuid.uuid4().hex[:8]}"
+        client.create_function(
+            FunctionName=name,
+            Runtime=RUNTIME,
+            Role=ROLE,
+            Handler="lambda_function.handler",
+            Code={"ZipFile": handler_zip("probe.py")},
+        )
+        client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2})
+        first = json.loads(invoke(client, name, {"action": "echo"})[1])
+        poll(lambda: _gone(first["pid"]), timeout=10)  # idle past the keepalive: stopped
+        second = json.loads(invoke(client, name, {"action": "echo"})[1])
+        assert second["pid"] != first["pid"]
+        assert second["count"] == 1  # a cold start, not the old environment
+        os.kill(handle.state.pid, signal.SIGKILL)
+        poll(lambda: _gone(second["pid"]), timeout=5)  # the shim's parent watchdog
+    finally:
+        handle.stop()

@@ -34,6 +34,10 @@ LOG = logging.getLogger(__name__)
 
 
 class ProcessExecutorEndpoint(ExecutorEndpoint):
+    container_port: int | None
+    startup_future: Future[bool] | None
+    invocation_future: Future[InvocationResult] | None
+
     def __init__(self, executor_id: str) -> None:
         super().__init__(executor_id, container_address="127.0.0.1", container_port=None)
         self.request_id: str | None = None

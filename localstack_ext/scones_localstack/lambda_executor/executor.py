@@ -19,6 +19,7 @@ import shutil
 import threading
 import time
 import weakref
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from datetime import UTC, datetime
 from pathlib import Path
@@ -270,11 +271,13 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         try:
             return future.result(timeout=timeout_s + get_settings().timeout_grace_s)
         except FutureTimeoutError:
-            return self._timed_out(process, request_id, timeout_s)
+            return self._timed_out(process, request_id, timeout_s, future)
 
-    def _timed_out(self, process: RuntimeProcess, request_id: str, timeout_s: int) -> InvocationResult:
+    def _timed_out(
+        self, process: RuntimeProcess, request_id: str, timeout_s: int, future: Future[InvocationResult]
+    ) -> InvocationResult:
         """AWS resets the sandbox after a timeout: kill now, the next invoke re-inits."""
-        self.executor_endpoint.invocation_future.cancel()
+        future.cancel()
         process.kill()
         output = process.output_since(self._invoke_offset)
         fv = self.function_version

@@ -281,7 +281,7 @@ class Runtime:
     def serve(self) -> int:
         """Starts the invoke server; invokes are queued for the main thread."""
         server = InvokeServer(lambda body: self.invokes.put(json.loads(body)))
-        return server.port
+        return int(server.port)
 
     def init(self) -> Any:
         setup_logging()

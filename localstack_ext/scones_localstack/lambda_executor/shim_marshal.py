@@ -172,9 +172,8 @@ def to_json(obj: Any, ensure_ascii: bool) -> str:
             else:
                 # simplejson's C encoder memoises stringified keys per dumps() call in a dict, so equal
                 # keys share the first spelling seen: after a True key, a later 1 key is written "true".
-                text = key_memo.get(key)
-                if text is None:
-                    text = key_memo[key] = _key_str(key)
+                memo = key_memo.get(key)
+                text = memo if memo is not None else key_memo.setdefault(key, _key_str(key))
             chunks.append(encode_str(text))
             chunks.append(": ")
             enc(value)

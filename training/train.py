@@ -34,8 +34,8 @@ class TrainConfig:
     """Defaults are the full run; ``TrainConfig.tiny()`` is the CI-sized smoke run."""
 
     backbone: str = "efficientnet_lite0"
-    image_size: int = 160
-    epochs: int = 8
+    image_size: int = 176
+    epochs: int = 10
     batch_size: int = 32
     lr: float = 1e-3
     backbone_lr_ratio: float = 0.5

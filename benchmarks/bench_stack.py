@@ -35,9 +35,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     ups, downs = measure(args.runs)
-    print(
-        f"stack start -> healthy: median {statistics.median(ups):.2f} s  (runs: {', '.join(f'{u:.2f}' for u in ups)})"
-    )
+    runs = ", ".join(f"{u:.2f}" for u in ups)
+    print(f"stack start -> healthy: median {statistics.median(ups):.2f} s  (runs: {runs})")
     print(f"stack stop (SIGTERM -> all gone): median {statistics.median(downs):.2f} s")
     print(f"target up <= 8 s: ratio to target {statistics.median(ups) / 8.0:.2f}")
 

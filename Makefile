@@ -7,7 +7,7 @@ SETUP := python3 tools/setup.py
 setup:
 	@$(SETUP)
 
-test: setup
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -2,22 +2,29 @@
 
 Each test starts its own real LocalStack (host mode, our extension) because it stops or kills it, or needs
 extension settings the shared stack does not have. The timeout test uses a throwaway slow stand-in (a tiny
-``http.server`` written to a temp dir) because the real one has no way to be slow; everything else uses the
-real ``local_endpoint``.
+``http.server`` written to a temp dir) because the real one has no way to be slow, and the response-stream
+test a throwaway streaming stand-in because the real one has no ``invocations-response-stream`` route (it
+stands in for a streaming model container only); everything else uses the real ``local_endpoint``.
 """
 
 from __future__ import annotations
 
+import inspect
+import itertools
 import os
 import signal
+import struct
 import sys
 import textwrap
+import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import pytest
+from botocore.eventstream import EventStreamBuffer
 from botocore.exceptions import ClientError
 
 from scones import stack
@@ -60,6 +67,71 @@ SLOW_STANDIN = textwrap.dedent(
 
     ThreadingHTTPServer(("127.0.0.1", int(os.environ["SCONES_ENDPOINT_PORT"])), Handler).serve_forever()
     """
+)
+
+
+def event_frame(payload: bytes, event_type: str = "PayloadPart") -> bytes:
+    """One AWS event-stream message (prelude + CRC, string headers, payload, message CRC), as SageMaker sends
+    each ``PayloadPart``. Written out here (botocore only decodes) and copied into the streaming stand-in."""
+    headers = b""
+    for name, value in (
+        (":event-type", event_type),
+        (":content-type", "application/octet-stream"),
+        (":message-type", "event"),
+    ):
+        raw = value.encode()
+        headers += bytes([len(name)]) + name.encode() + b"\x07" + struct.pack(">H", len(raw)) + raw
+    prelude = struct.pack(">II", 12 + len(headers) + len(payload) + 4, len(headers))
+    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + headers + payload
+    return message + struct.pack(">I", zlib.crc32(message))
+
+
+# The first part echoes the request body, so the request is checked byte for byte too.
+STREAM_PARTS = (b'{"token": "a"}\n', b"\x00\xff\x10 not utf-8 \xfe", b"", b'{"token": "end"}\n')
+STREAM_PACE = 0.2
+STREAMING_STANDIN = (
+    "import os, struct, time, zlib\n"
+    + inspect.getsource(event_frame)
+    + textwrap.dedent(
+        f"""
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        PARTS = {STREAM_PARTS!r}
+
+        class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                self.send_response(200 if self.path == "/ping" else 404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if not self.path.endswith("/invocations-response-stream"):
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.amazon.eventstream")
+                self.send_header("X-Amzn-SageMaker-Content-Type", "application/jsonlines")
+                self.send_header("x-Amzn-Invoked-Production-Variant", "AllTraffic")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for i, part in enumerate((body, *PARTS)):
+                    if i:
+                        time.sleep({STREAM_PACE})
+                    frame = event_frame(part)
+                    self.wfile.write(b"%x\\r\\n" % len(frame) + frame + b"\\r\\n")
+                    self.wfile.flush()
+                self.wfile.write(b"0\\r\\n\\r\\n")
+                self.wfile.flush()
+
+        ThreadingHTTPServer(("127.0.0.1", int(os.environ["SCONES_ENDPOINT_PORT"])), Handler).serve_forever()
+        """
+    )
 )
 
 
@@ -126,6 +198,51 @@ def test_invoke_endpoint__timeout_becomes_model_error(own_stack, tmp_path: Path)
     )
     assert error["OriginalStatusCode"] == 0
     assert error["LogStreamArn"].endswith("log-group:/aws/sagemaker/Endpoints/slow")
+
+
+def test_event_frame__decoded_by_botocore():
+    """The streaming test's encoder is right, so a failure there is the gateway's, not the frames'."""
+    buffer = EventStreamBuffer()
+    buffer.add_data(b"".join(event_frame(part) for part in STREAM_PARTS))
+    messages = list(buffer)
+    assert [m.payload for m in messages] == list(STREAM_PARTS)
+    assert all(m.headers[":event-type"] == "PayloadPart" for m in messages)
+    assert all(m.headers[":message-type"] == "event" for m in messages)
+
+
+def test_invoke_endpoint_with_response_stream__parts_pass_through_as_they_come(own_stack, tmp_path: Path):
+    script = tmp_path / "streaming_standin.py"
+    script.write_text(STREAMING_STANDIN)
+    handle = own_stack(SCONES_ENDPOINT_CMD=f"{sys.executable} {script}")
+    deploy_tiny(handle, tmp_path, ["streamer"])
+    runtime = handle.client("sagemaker-runtime", **NO_RETRY)
+    request = b'{"inputs": "bytes \x00\xff as sent"}'
+
+    response = runtime.invoke_endpoint_with_response_stream(
+        EndpointName="streamer", ContentType="application/json", Body=request
+    )
+    parts: list[bytes] = []
+    arrivals: list[float] = []
+    for event in response["Body"]:
+        arrivals.append(time.monotonic())
+        parts.append(event["PayloadPart"]["Bytes"])
+
+    assert parts == [request, *STREAM_PARTS]
+    assert response["ContentType"] == "application/jsonlines"
+    assert response["InvokedProductionVariant"] == "AllTraffic"
+    # Paced 0.2 s apart at the source: a buffering gateway would deliver them all at once at the end.
+    assert arrivals[-1] - arrivals[0] >= 0.6 * STREAM_PACE * len(STREAM_PARTS)
+    gaps = sorted(b - a for a, b in itertools.pairwise(arrivals))
+    assert gaps[len(gaps) // 2] >= 0.5 * STREAM_PACE, f"parts arrived in bursts: {gaps}"
+
+    with pytest.raises(ClientError) as caught:
+        runtime.invoke_endpoint_with_response_stream(
+            EndpointName="no-such-endpoint", ContentType="application/json", Body=b"{}"
+        )
+    error = caught.value.response
+    assert error["Error"]["Code"] == "ValidationError"
+    assert error["Error"]["Message"] == "Endpoint no-such-endpoint of account 000000000000 not found."
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_localstack_sigterm__stops_every_standin(own_stack, tmp_path: Path):

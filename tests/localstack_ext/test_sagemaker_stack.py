@@ -118,16 +118,20 @@ STREAMING_STANDIN = (
                 self.send_header("Content-Type", "application/vnd.amazon.eventstream")
                 self.send_header("X-Amzn-SageMaker-Content-Type", "application/jsonlines")
                 self.send_header("x-Amzn-Invoked-Production-Variant", "AllTraffic")
-                self.send_header("Transfer-Encoding", "chunked")
+                # Chunked (as uvicorn frames it) unless asked to frame the body by closing the connection.
+                chunked = "framing=close" not in self.headers.get("X-Amzn-SageMaker-Custom-Attributes", "")
+                self.send_header(*(("Transfer-Encoding", "chunked") if chunked else ("Connection", "close")))
                 self.end_headers()
                 for i, part in enumerate((body, *PARTS)):
                     if i:
                         time.sleep({STREAM_PACE})
                     frame = event_frame(part)
-                    self.wfile.write(b"%x\\r\\n" % len(frame) + frame + b"\\r\\n")
+                    self.wfile.write(b"%x\\r\\n" % len(frame) + frame + b"\\r\\n" if chunked else frame)
                     self.wfile.flush()
-                self.wfile.write(b"0\\r\\n\\r\\n")
-                self.wfile.flush()
+                if chunked:
+                    self.wfile.write(b"0\\r\\n\\r\\n")
+                    self.wfile.flush()
+                self.close_connection = not chunked
 
         ThreadingHTTPServer(("127.0.0.1", int(os.environ["SCONES_ENDPOINT_PORT"])), Handler).serve_forever()
         """
@@ -216,24 +220,28 @@ def test_invoke_endpoint_with_response_stream__parts_pass_through_as_they_come(o
     handle = own_stack(SCONES_ENDPOINT_CMD=f"{sys.executable} {script}")
     deploy_tiny(handle, tmp_path, ["streamer"])
     runtime = handle.client("sagemaker-runtime", **NO_RETRY)
-    request = b'{"inputs": "bytes \x00\xff as sent"}'
+    request = b'{"inputs": "bytes \\x00\\xff as sent"}'
 
-    response = runtime.invoke_endpoint_with_response_stream(
-        EndpointName="streamer", ContentType="application/json", Body=request
-    )
-    parts: list[bytes] = []
-    arrivals: list[float] = []
-    for event in response["Body"]:
-        arrivals.append(time.monotonic())
-        parts.append(event["PayloadPart"]["Bytes"])
+    for framing in ("chunked", "close"):  # how the container frames its body must not matter
+        response = runtime.invoke_endpoint_with_response_stream(
+            EndpointName="streamer",
+            ContentType="application/json",
+            Body=request,
+            CustomAttributes=f"framing={framing}",
+        )
+        parts: list[bytes] = []
+        arrivals: list[float] = []
+        for event in response["Body"]:
+            arrivals.append(time.monotonic())
+            parts.append(event["PayloadPart"]["Bytes"])
 
-    assert parts == [request, *STREAM_PARTS]
-    assert response["ContentType"] == "application/jsonlines"
-    assert response["InvokedProductionVariant"] == "AllTraffic"
-    # Paced 0.2 s apart at the source: a buffering gateway would deliver them all at once at the end.
-    assert arrivals[-1] - arrivals[0] >= 0.6 * STREAM_PACE * len(STREAM_PARTS)
-    gaps = sorted(b - a for a, b in itertools.pairwise(arrivals))
-    assert gaps[len(gaps) // 2] >= 0.5 * STREAM_PACE, f"parts arrived in bursts: {gaps}"
+        assert parts == [request, *STREAM_PARTS], framing
+        assert response["ContentType"] == "application/jsonlines"
+        assert response["InvokedProductionVariant"] == "AllTraffic"
+        # Paced 0.2 s apart at the source: a buffering gateway would deliver them all at once at the end.
+        assert arrivals[-1] - arrivals[0] >= 0.6 * STREAM_PACE * len(STREAM_PARTS), framing
+        gaps = sorted(b - a for a, b in itertools.pairwise(arrivals))
+        assert gaps[len(gaps) // 2] >= 0.5 * STREAM_PACE, f"{framing}: parts arrived in bursts: {gaps}"
 
     with pytest.raises(ClientError) as caught:
         runtime.invoke_endpoint_with_response_stream(

@@ -169,8 +169,12 @@ class SageMakerRuntime:
 
 
 def _chunks(upstream: requests.Response) -> Iterator[bytes]:
-    """Event-stream chunks as they arrive (no buffering), the upstream connection released at the end."""
+    """Event-stream chunks as they arrive (no buffering), the upstream connection released at the end.
+
+    ``read1`` rather than ``raw.stream(4096)``: on a response framed by closing the connection (no
+    Content-Length, not chunked) ``stream`` blocks until 4096 bytes or EOF, which holds small events back.
+    """
     try:
-        yield from upstream.raw.stream(4096, decode_content=False)
+        yield from iter(lambda: upstream.raw.read1(4096, decode_content=False), b"")
     finally:
         upstream.close()

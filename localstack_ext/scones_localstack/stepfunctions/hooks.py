@@ -1,0 +1,22 @@
+"""Runtime hooks registered through plux (`localstack.hooks.on_runtime_create`): they run before any
+service is loaded, so the Step Functions modules import the patched names. Imports stay cheap."""
+
+from __future__ import annotations
+
+from localstack.runtime import hooks
+
+
+@hooks.on_runtime_create()
+def cache_jsonpath_parsing() -> None:
+    """Parse each JSONPath once (see jsonpath_cache)."""
+    from scones_localstack.stepfunctions.jsonpath_cache import install
+
+    install()
+
+
+@hooks.on_runtime_create()
+def reuse_task_role_clients() -> None:
+    """Keep Task clients per role for a few minutes (see role_clients)."""
+    from scones_localstack.stepfunctions.role_clients import install
+
+    install()

@@ -1,0 +1,76 @@
+"""The Step Functions speed-ups change how long an execution takes, never what it does.
+
+The wrappers are tested here without LocalStack (they are plain functions over jsonpath_ng and a client
+factory); the workflow and executor integration tests run every execution through them for real.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import jsonpath_ng
+import jsonpath_ng.ext
+
+HERE = Path(__file__).resolve().parents[2] / "localstack_ext" / "scones_localstack" / "stepfunctions"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"speedups_{name}", HERE / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+jsonpath_cache = _load("jsonpath_cache")
+role_clients = _load("role_clients")
+
+
+def test_jsonpath_cache__same_results_one_parse_per_string() -> None:
+    parse = jsonpath_cache._cached(jsonpath_ng.ext.parse)
+    data = {"Payload": {"body": {"inferences": [0.2, 0.8], "s3_key": "test/a.png"}}, "items": [1, 2, 3]}
+    for path in ("$.Payload.body", "$.Payload.body.inferences[1]", "$.items[?(@ > 1)]", "$"):
+        expected = [m.value for m in jsonpath_ng.ext.parse(path).find(data)]
+        assert [m.value for m in parse(path).find(data)] == expected
+        assert [m.value for m in parse(path).find(data)] == expected  # second time from the cache
+    assert parse("$.Payload.body") is parse("$.Payload.body")
+    info = parse.cache_info()
+    assert (info.misses, info.hits) == (4, 6)  # 4 strings parsed once; every other call a hit
+
+
+def test_jsonpath_cache__debug_and_non_string_calls_bypass_the_cache() -> None:
+    calls: list[tuple[object, ...]] = []
+
+    def fake_parse(path: object, debug: bool = False) -> tuple[object, bool]:
+        calls.append((path, debug))
+        return (path, debug)
+
+    parse = jsonpath_cache._cached(fake_parse)
+    assert parse("$.a", True) == ("$.a", True)
+    assert parse("$.a", True) == ("$.a", True)
+    assert parse("$.a") == ("$.a", False)
+    assert parse("$.a") == ("$.a", False)
+    assert calls == [("$.a", True), ("$.a", True), ("$.a", False)]
+
+
+def test_role_clients__one_client_per_service_region_role_until_the_ttl() -> None:
+    now = [0.0]
+    built: list[tuple[str, str, str]] = []
+
+    def build(service: str, region: str, state_credentials: SimpleNamespace) -> object:
+        built.append((service, region, state_credentials.role_arn))
+        return object()
+
+    factory = role_clients._cached(build, clock=lambda: now[0])
+    role_a, role_b = SimpleNamespace(role_arn="arn:role/a"), SimpleNamespace(role_arn="arn:role/b")
+    first = factory("lambda", "us-east-1", role_a)
+    assert factory("lambda", "us-east-1", role_a) is first
+    assert factory("lambda", "us-east-1", role_b) is not first  # another role: its own credentials
+    assert factory("s3", "us-east-1", role_a) is not first
+    assert factory("lambda", "eu-west-1", role_a) is not first
+    now[0] = role_clients.TTL_SECONDS + 1  # credentials renewed well before they expire
+    assert factory("lambda", "us-east-1", role_a) is not first
+    assert len(built) == 5
+    assert role_clients.TTL_SECONDS < 3600

@@ -172,7 +172,10 @@ def run_demo(settings: DemoSettings, console: Console | None = None) -> DemoResu
             _print_evaluation(console, result.evaluation, threshold)
         with step("monitor", "every data-capture record → charts + HTML"):
             source = f"s3://{workflow.bucket_name}/data_capture"
-            capture = read_capture(open_source(source, clients.s3))
+            # One record per classify call (capture at 100 %); the endpoint flushes its buffer every second.
+            classified = sum(1 for item in run.items if item.inferences)
+            expected = classified + result.evaluation.workflow.images - result.evaluation.workflow.failures
+            capture = _wait_for_capture(lambda: read_capture(open_source(source, clients.s3)), expected)
             report = build_report(
                 capture,
                 settings.report_dir,
@@ -183,6 +186,8 @@ def run_demo(settings: DemoSettings, console: Console | None = None) -> DemoResu
             result.report_html = report.html
             result.capture_records = len(capture.records)
             console.print(f"{len(capture.records)} capture records in {capture.files} files")
+            if len(capture.records) < expected:
+                console.print(f"[yellow]expected {expected} records (one per classify call)[/yellow]")
             console.print(f"[bold green]report:[/bold green] {report.html}")
         with step("cleanup", "delete everything deploy tagged"):
             removed = cleanup(clients, workflow, log=lambda line: console.print(f"  {line}"))
@@ -191,6 +196,16 @@ def run_demo(settings: DemoSettings, console: Console | None = None) -> DemoResu
         with step("down", "stop LocalStack and every process it started"):
             stack.stop(stack_settings)
     return result
+
+
+def _wait_for_capture(read: Callable[[], Any], expected: int, timeout: float = 20.0) -> Any:
+    """Read the capture until it holds `expected` records (buffered writes land within seconds)."""
+    deadline = time.monotonic() + timeout
+    capture = read()
+    while len(capture.records) < expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+        capture = read()
+    return capture
 
 
 def _print_evaluation(console: Console, report: Any, threshold: float) -> None:
@@ -211,6 +226,3 @@ def demo_summary(console: Console, result: DemoResult) -> None:
     console.print(" · ".join(f"{k} {v:.0f}s" for k, v in result.steps.items()) + f" — total {total:.0f} s")
     if result.report_html:
         console.print(f"Open the report: {result.report_html}")
-
-
-DemoRunner = Callable[[DemoSettings, Console | None], DemoResult]

@@ -13,6 +13,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 
+from scones.stack.clients import LOCAL_CREDENTIALS
 from scones.workflow.errors import MissingCredentialsError, TargetUnreachableError
 from scones.workflow.settings import WorkflowSettings
 
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
     from mypy_boto3_sts import STSClient
 
-LOCAL_ACCESS_KEY = "test"  # LocalStack maps a non-numeric key to its default account 000000000000
-
 
 class Clients:
     """One session per target; each client is built on first use and kept."""
@@ -35,8 +34,8 @@ class Clients:
         if session is None:
             if settings.is_local:
                 session = boto3.Session(
-                    aws_access_key_id=LOCAL_ACCESS_KEY,
-                    aws_secret_access_key=LOCAL_ACCESS_KEY,
+                    aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"],
+                    aws_secret_access_key=LOCAL_CREDENTIALS["aws_secret_access_key"],
                     region_name=settings.region,
                 )
             else:

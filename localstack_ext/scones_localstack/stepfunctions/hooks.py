@@ -7,6 +7,14 @@ from localstack.runtime import hooks
 
 
 @hooks.on_runtime_create()
+def cache_definition_parsing() -> None:
+    """Lex and parse each state machine definition once (see asl_cache)."""
+    from scones_localstack.stepfunctions.asl_cache import install
+
+    install()
+
+
+@hooks.on_runtime_create()
 def cache_jsonpath_parsing() -> None:
     """Parse each JSONPath once (see jsonpath_cache)."""
     from scones_localstack.stepfunctions.jsonpath_cache import install

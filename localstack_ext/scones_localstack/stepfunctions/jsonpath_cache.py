@@ -10,15 +10,9 @@ execution's time went into re-parsing the same few strings. A parsed path is an 
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from typing import Any
 
-# LocalStack modules that bound `parse` by name at import time (patched if already imported).
-_IMPORTERS = {
-    "localstack.services.stepfunctions.asl.utils.json_path": "ext",
-    "localstack.services.stepfunctions.asl.component.common.path.result_path": "base",
-}
 _MARK = "_scones_cached"
 
 
@@ -37,20 +31,20 @@ def _cached(parse: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def install() -> None:
-    """Replace jsonpath_ng's two `parse` functions (plain and extended) with memoised ones; idempotent."""
+    """Replace jsonpath_ng's two `parse` functions (plain and extended) with memoised ones, also where
+    LocalStack already imported them by name; idempotent."""
     import jsonpath_ng
     import jsonpath_ng.ext
     import jsonpath_ng.ext.parser
     import jsonpath_ng.parser
 
+    from scones_localstack.stepfunctions.rebind import rebind
+
     if getattr(jsonpath_ng.ext.parser.parse, _MARK, False):
         return
-    parsers = {"ext": _cached(jsonpath_ng.ext.parser.parse), "base": _cached(jsonpath_ng.parser.parse)}
-    jsonpath_ng.ext.parser.parse = parsers["ext"]
-    jsonpath_ng.ext.parse = parsers["ext"]
-    jsonpath_ng.parser.parse = parsers["base"]
-    jsonpath_ng.parse = parsers["base"]
-    for module_name, kind in _IMPORTERS.items():
-        module = sys.modules.get(module_name)
-        if module is not None:
-            module.parse = parsers[kind]  # type: ignore[attr-defined]
+    ext, base = jsonpath_ng.ext.parser.parse, jsonpath_ng.parser.parse
+    cached_ext, cached_base = _cached(ext), _cached(base)
+    jsonpath_ng.ext.parser.parse = jsonpath_ng.ext.parse = cached_ext
+    jsonpath_ng.parser.parse = jsonpath_ng.parse = cached_base
+    rebind(ext, cached_ext)
+    rebind(base, cached_base)

@@ -39,8 +39,11 @@ def _cached(build: Callable[..., Any], clock: Callable[[], float] = time.monoton
 
 
 def install() -> None:
-    """Swap the factory before the Step Functions provider imports it by name (idempotent)."""
+    """Swap the factory in its module and wherever it was already imported by name (idempotent)."""
     from localstack.services.stepfunctions.asl.utils import boto_client
 
-    if not getattr(boto_client.boto_client_for, _MARK, False):
-        boto_client.boto_client_for = _cached(boto_client.boto_client_for)
+    from scones_localstack.stepfunctions.rebind import rebind
+
+    original = boto_client.boto_client_for
+    if not getattr(original, _MARK, False):
+        rebind(original, _cached(original))

@@ -1,0 +1,56 @@
+"""The Step Functions speed-up hooks take effect inside LocalStack's own interpreter, whatever order plux
+runs them in.
+
+Why a subprocess: the hooks patch names in LocalStack's modules, which only import in LocalStack's venv
+(Python 3.13). An earlier version patched the factory's defining module only; when another hook had
+already imported the state components, those kept the unpatched copy and every Task assumed its role
+again. This test would have caught it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+
+import pytest
+
+from scones.stack import StackSettings
+
+HOOKS = ("cache_definition_parsing", "cache_jsonpath_parsing", "reuse_task_role_clients")
+
+PROBE = """
+import json, sys
+from scones_localstack.stepfunctions import hooks
+for name in sys.argv[1:]:
+    getattr(hooks, name)()
+for name in sys.argv[1:]:
+    getattr(hooks, name)()  # idempotent: a second run changes nothing
+import localstack.services.stepfunctions.backend.execution_worker as worker
+from localstack.services.stepfunctions.asl.component.state.state_execution.state_task import lambda_eval_utils
+from localstack.services.stepfunctions.asl.component.state.state_execution.state_task.service import (
+    state_task_service_aws_sdk as aws_sdk,
+)
+from localstack.services.stepfunctions.asl.component.common.path import result_path
+from localstack.services.stepfunctions.asl.utils import json_path
+mark = "_scones_cached"
+print(json.dumps({
+    "definition parser": getattr(worker.AmazonStateLanguageParser.parse, mark, False),
+    "lambda task clients": getattr(lambda_eval_utils.boto_client_for, mark, False),
+    "sdk task clients": getattr(aws_sdk.boto_client_for, mark, False),
+    "jsonpath ext": getattr(json_path.parse, mark, False),
+    "jsonpath base": getattr(result_path.parse, mark, False),
+}))
+"""
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(HOOKS)), ids="-".join)
+def test_every_hook_order_patches_every_importer(order: tuple[str, ...]) -> None:
+    python = StackSettings().localstack_python
+    if not python.exists():
+        pytest.skip(f"LocalStack's venv is not built ({python}); `make test` builds it")
+    out = subprocess.run(
+        [str(python), "-c", PROBE, *order], capture_output=True, text=True, timeout=120, check=True
+    )
+    patched = json.loads(out.stdout.strip().splitlines()[-1])
+    assert patched == dict.fromkeys(patched, True)

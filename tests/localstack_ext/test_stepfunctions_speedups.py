@@ -12,6 +12,7 @@ from types import ModuleType, SimpleNamespace
 
 import jsonpath_ng
 import jsonpath_ng.ext
+import pytest
 
 HERE = Path(__file__).resolve().parents[2] / "localstack_ext" / "scones_localstack" / "stepfunctions"
 
@@ -26,6 +27,7 @@ def _load(name: str) -> ModuleType:
 
 jsonpath_cache = _load("jsonpath_cache")
 role_clients = _load("role_clients")
+asl_cache = _load("asl_cache")
 
 
 def test_jsonpath_cache__same_results_one_parse_per_string() -> None:
@@ -74,3 +76,24 @@ def test_role_clients__one_client_per_service_region_role_until_the_ttl() -> Non
     assert factory("lambda", "us-east-1", role_a) is not first
     assert len(built) == 5
     assert role_clients.TTL_SECONDS < 3600
+
+
+def test_asl_cache__one_parse_per_definition_fresh_program_per_call() -> None:
+    parsed: list[str] = []
+
+    def parse_tree(definition: str) -> tuple[str, ...]:
+        parsed.append(definition)
+        if "oops" in definition:
+            raise ValueError(definition)
+        return tuple(definition)
+
+    parse = asl_cache.cached_parser(parse_tree, build_program=lambda tree: {"states": list(tree)})
+    program_a, tree_a = parse("ab")
+    program_b, tree_b = parse("ab")
+    assert tree_a is tree_b  # the read-only tree is shared
+    assert program_a == program_b and program_a is not program_b  # per-execution state stays separate
+    assert parse("cd")[1] == ("c", "d")
+    for _ in range(2):  # a bad definition raises every time, like the uncached parser
+        with pytest.raises(ValueError):
+            parse("oops")
+    assert parsed == ["ab", "cd", "oops", "oops"]

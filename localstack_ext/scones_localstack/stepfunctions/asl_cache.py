@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 _MARK = "_scones_cached"
@@ -40,17 +41,26 @@ def _parse_tree(definition: str) -> Any:
     return tree
 
 
-def cached_parser(parse_tree: Any = _parse_tree, maxsize: int = MAX_DEFINITIONS) -> Any:
+def _build_program(tree: Any) -> Any:
+    """Fresh evaluation components for one execution, built from the shared tree."""
+    from localstack.services.stepfunctions.asl.parse.preprocessor import Preprocessor
+
+    return Preprocessor().visit(tree)
+
+
+def cached_parser(
+    parse_tree: Callable[[str], Any] = _parse_tree,
+    build_program: Callable[[Any], Any] = _build_program,
+    maxsize: int = MAX_DEFINITIONS,
+) -> Callable[[str], tuple[Any, Any]]:
     """A drop-in for ``AmazonStateLanguageParser.parse``: (fresh program, shared parse tree)."""
     memo = functools.lru_cache(maxsize=maxsize)(parse_tree)  # exceptions are never cached
     lock = threading.Lock()  # one parse per definition, even when executions start together
 
     def parse(definition: str) -> tuple[Any, Any]:
-        from localstack.services.stepfunctions.asl.parse.preprocessor import Preprocessor
-
         with lock:
             tree = memo(definition)
-        return Preprocessor().visit(tree), tree
+        return build_program(tree), tree
 
     setattr(parse, _MARK, True)
     parse.cache_info = memo.cache_info  # type: ignore[attr-defined]

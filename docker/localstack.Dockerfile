@@ -59,7 +59,8 @@ RUN ldconfig \
 # all interfaces of the container, so the compose network reaches it as localstack:4566. Functions
 # and stand-ins run in this container: HOSTNAME_FROM_LAMBDA and the GATEWAY_LISTEN port make the
 # AWS_ENDPOINT_URL LocalStack injects into functions http://127.0.0.1:4566, and the SageMaker
-# extension maps the 0.0.0.0 listen address to 127.0.0.1 for stand-ins.
+# extension maps the 0.0.0.0 listen address to 127.0.0.1 for stand-ins. IN_MEMORY_CLIENT: LocalStack's
+# own service-to-service calls (Step Functions -> Lambda, logs, events) skip the HTTP loopback.
 ENV OVERRIDE_IN_DOCKER=0 \
     FILESYSTEM_ROOT=/var/lib/scones/localstack \
     GATEWAY_LISTEN=0.0.0.0:4566 \
@@ -72,7 +73,8 @@ ENV OVERRIDE_IN_DOCKER=0 \
     LAMBDA_PROCESS_PYTHON_MAPPING='{"python3.13": "/opt/scones/.venv-lambda/bin/python"}' \
     SCONES_ENDPOINT_CMD="/opt/scones/.venv-endpoint/bin/python -m local_endpoint serve" \
     SCONES_PROJECT_ROOT=/opt/scones \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    IN_MEMORY_CLIENT=1
 
 USER 10001:10001
 EXPOSE 4566

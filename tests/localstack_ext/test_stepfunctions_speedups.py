@@ -78,8 +78,9 @@ def test_role_clients__one_client_per_service_region_role_until_the_ttl() -> Non
     assert role_clients.TTL_SECONDS < 3600
 
 
-def test_asl_cache__one_parse_per_definition_fresh_program_per_call() -> None:
+def test_asl_cache__one_build_per_definition_errors_never_cached() -> None:
     parsed: list[str] = []
+    prepared: list[object] = []
 
     def parse_tree(definition: str) -> tuple[str, ...]:
         parsed.append(definition)
@@ -87,13 +88,35 @@ def test_asl_cache__one_parse_per_definition_fresh_program_per_call() -> None:
             raise ValueError(definition)
         return tuple(definition)
 
-    parse = asl_cache.cached_parser(parse_tree, build_program=lambda tree: {"states": list(tree)})
+    def prepare(program: dict[str, list[str]]) -> dict[str, list[str]]:
+        prepared.append(program)
+        return program
+
+    parse = asl_cache.cached_parser(
+        parse_tree, build_program=lambda tree: {"states": list(tree)}, prepare=prepare, maxsize=2
+    )
     program_a, tree_a = parse("ab")
-    program_b, tree_b = parse("ab")
-    assert tree_a is tree_b  # the read-only tree is shared
-    assert program_a == program_b and program_a is not program_b  # per-execution state stays separate
+    assert parse("ab") == (program_a, tree_a) and parse("ab")[0] is program_a
+    assert program_a == {"states": ["a", "b"]} and prepared == [program_a]  # prepared before shared
     assert parse("cd")[1] == ("c", "d")
     for _ in range(2):  # a bad definition raises every time, like the uncached parser
         with pytest.raises(ValueError):
             parse("oops")
-    assert parsed == ["ab", "cd", "oops", "oops"]
+    parse("ef")  # a third definition evicts the least recently used one ("ab")
+    parse("cd")
+    parse("ab")
+    assert parsed == ["ab", "cd", "oops", "oops", "ef", "ab"]
+
+
+def test_asl_cache__components_walks_attributes_and_containers_once() -> None:
+    class Node:
+        def __init__(self, *children: object, **named: object) -> None:
+            self.children = list(children)
+            self.named = dict(named)
+
+    shared = Node()
+    leaf = Node()
+    inner = Node(shared, "text", 3)
+    root = Node(inner, (shared, leaf), by_name={"x": leaf, "y": [shared]})
+    found = list(asl_cache.components(root, lambda item: isinstance(item, Node)))
+    assert sorted(map(id, found)) == sorted(map(id, [root, inner, shared, leaf]))  # each once

@@ -1,4 +1,5 @@
-"""``scones run``: start one execution per image, wait with bounded polling, and classify each outcome.
+"""``scones run``: start one execution per image, wait with bounded polling (one status poll per interval
+for all of them, see watch), and classify each outcome.
 
 Outcomes: ``classified`` and ``review`` (the state machine's own outputs), ``failed`` (FAILED/TIMED_OUT/
 ABORTED, with the error and cause), ``timeout`` (still running when our deadline passed). ``failed`` and
@@ -23,6 +24,7 @@ from scones.workflow.errors import RunError
 from scones.workflow.guards import check_execution_input
 from scones.workflow.plan import build_plan
 from scones.workflow.settings import WorkflowSettings
+from scones.workflow.watch import ExecutionWatcher
 
 TEST_PREFIX = "test/"
 CLASSES = ("bicycle", "motorcycle")  # the original project's label order: 0 bicycle, 1 motorcycle
@@ -153,18 +155,15 @@ def run_workflow(
             name=f"run-{batch}-{index}",
             input=check_execution_input({"s3_bucket": bucket, "s3_key": key}),
         )["executionArn"]
-        description: dict[str, Any] = {"status": "RUNNING", "executionArn": arn}
-        while time.monotonic() - started < timeout:
-            description = dict(sfn.describe_execution(executionArn=arn))
-            if description["status"] in DONE:
-                break
-            time.sleep(settings.poll_interval)
-        item = outcome_of(description)
+        item = outcome_of(watcher.wait(arn, deadline=started + timeout))
         item.key, item.label = key, labels.get(key.rsplit("/", 1)[-1])
         item.seconds = time.monotonic() - began
         on_done(item)
         return item
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    with (
+        ExecutionWatcher(sfn, plan.state_machine_arn, settings.poll_interval) as watcher,
+        ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool,
+    ):
         items = list(pool.map(one, enumerate(chosen)))
     return RunReport(items=items, seconds=time.monotonic() - started)

@@ -267,9 +267,10 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         timeout_s = self.function_version.config.timeout
         self._invoke_offset = process.offset()
         self._invoke_started = time.perf_counter()
-        future = self.executor_endpoint.send_invoke(payload)
+        wait_s = timeout_s + get_settings().timeout_grace_s
+        future = self.executor_endpoint.send_invoke(payload, timeout=wait_s)
         try:
-            return future.result(timeout=timeout_s + get_settings().timeout_grace_s)
+            return future.result(timeout=max(0.0, wait_s - (time.perf_counter() - self._invoke_started)))
         except FutureTimeoutError:
             return self._timed_out(process, request_id, timeout_s, future)
 

@@ -2,10 +2,10 @@
 
 Started by LocalStack as ``<function python> -u shim.py`` with the cwd at the function's code and an
 environment built from scratch. It plays the part of the Go init + awslambdaric in AWS's image:
-imports the handler, reports ready (with the port it listens on) or the init error, then runs
-invokes posted to ``/invoke`` one at a time on the main thread, and posts logs then the result back
-to LocalStack's executor endpoint. Standard library only, Python >= 3.8: it runs in the FUNCTION's
-interpreter. Timeouts are enforced by the executor (it kills this process), not here.
+imports the handler, reports ready (with the port it listens on) or the init error to LocalStack's
+executor endpoint, then runs invokes posted to ``/invoke`` one at a time on the main thread and answers
+each of those requests with the invocation's logs and result. Standard library only, Python >= 3.8: it
+runs in the FUNCTION's interpreter. Timeouts are enforced by the executor (it kills this process), not here.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shim_http import CallbackClient, InvokeServer
+from shim_http import CallbackClient, InvokeServer, Reply
 from shim_marshal import (
     FaultError,
     ensure_ascii_for,
@@ -267,7 +267,7 @@ class Runtime:
         self.memory = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.ensure_ascii = ensure_ascii_for(env.get("AWS_EXECUTION_ENV"))
         sys.path[0:1] = python_paths(self.task_root, layers)
-        self.invokes: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.invokes: queue.Queue[tuple[dict[str, Any], Reply]] = queue.Queue()
         self.capture = OutputCapture()
         self.init_ms: float | None = None
 
@@ -280,7 +280,7 @@ class Runtime:
 
     def serve(self) -> int:
         """Starts the invoke server; invokes are queued for the main thread."""
-        server = InvokeServer(lambda body: self.invokes.put(json.loads(body)))
+        server = InvokeServer(lambda body, reply: self.invokes.put((json.loads(body), reply)))
         return int(server.port)
 
     def init(self) -> Any:
@@ -299,7 +299,7 @@ class Runtime:
         self.callbacks.post(f"/status/{self.runtime_id}/ready", json.dumps({"interop_port": port}).encode())
         return handler
 
-    def run_one(self, handler: Any, invoke: dict[str, Any]) -> None:
+    def run_one(self, handler: Any, invoke: dict[str, Any], reply: Reply) -> None:
         request_id = invoke.get("invoke-id") or ""
         _RequestIdFilter.request_id = request_id
         trace_id = invoke.get("trace-id")
@@ -328,15 +328,11 @@ class Runtime:
         duration_ms = min((time.perf_counter() - started) * 1000, self.timeout_s * 1000)
         self.capture.sync()
         self.capture.append(self.report(request_id, duration_ms))
-        self.callbacks.post(
-            f"/invocations/{request_id}/logs", json.dumps({"logs": self.capture.drain()}).encode()
-        )
+        logs = self.capture.drain()
         if error is not None:
-            self.callbacks.post(
-                f"/invocations/{request_id}/error", to_json(error, self.ensure_ascii).encode()
-            )
+            reply(True, logs, to_json(error, self.ensure_ascii).encode())
         else:
-            self.callbacks.post(f"/invocations/{request_id}/response", body, "application/octet-stream")
+            reply(False, logs, body)
 
     def report(self, request_id: str, duration_ms: float) -> str:
         used_mb = max_memory_mb() or self.memory
@@ -353,7 +349,7 @@ class Runtime:
         threading.Thread(target=self.watch_parent, name="ls-parent-watchdog", daemon=True).start()
         handler = self.init()
         while True:
-            self.run_one(handler, self.invokes.get())
+            self.run_one(handler, *self.invokes.get())
 
 
 def max_memory_mb() -> int | None:

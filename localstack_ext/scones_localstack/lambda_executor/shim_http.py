@@ -1,4 +1,4 @@
-"""The shim's two HTTP legs on raw sockets: the invoke server and the callback client.
+"""The shim's two HTTP legs on raw sockets: the invoke server and the (startup) callback client.
 
 ``http.server`` + ``http.client`` pull in ``email`` and friends, which costs the cold start tens of
 milliseconds on every new environment; the protocol spoken here is tiny (POST with Content-Length,
@@ -8,8 +8,10 @@ Standard library only, Python >= 3.8: runs in the function's interpreter.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+import typing
 from collections.abc import Callable
 
 _MAX_HEADER_BYTES = 65536
@@ -53,14 +55,40 @@ def _connect_options(sock: socket.socket) -> None:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class InvokeServer:
-    """Listens on 127.0.0.1:<free port>; answers ``POST /invoke`` with 200 "OK", THEN hands the body on.
+Reply = typing.Callable[[bool, str, bytes], None]  # typing's: subscriptable on Python 3.8
 
-    Answering first matters: a handler that exits at once must not cut the reply off (LocalStack
-    would report a failed send instead of the runtime's exit).
+
+def invoke_reply(is_error: bool, logs: str, payload: bytes) -> bytes:
+    """The answer to ``POST /invoke``: the invocation's logs, then its payload, in one body.
+
+    ``X-Scones-Outcome`` says whether the payload is the handler's response or an error document;
+    ``X-Scones-Logs-Length`` where the logs end (in bytes).
+    """
+    log_bytes = logs.encode("utf-8", errors="replace")
+    outcome = b"error" if is_error else b"response"
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nX-Scones-Outcome: "
+        + outcome
+        + b"\r\nX-Scones-Logs-Length: "
+        + str(len(log_bytes)).encode()
+        + b"\r\nContent-Length: "
+        + str(len(log_bytes) + len(payload)).encode()
+        + b"\r\n\r\n"
+        + log_bytes
+        + payload
+    )
+
+
+class InvokeServer:
+    """Listens on 127.0.0.1:<free port>; ``POST /invoke`` hands the body on with a ``reply`` callable
+    that answers the same request once the invocation is done (see ``invoke_reply``).
+
+    Answering on the invoke's own connection saves LocalStack two requests through its gateway per
+    invocation (logs and result used to come back as callbacks). A handler that exits the process
+    closes the connection unanswered; LocalStack's executor then reports the runtime's exit.
     """
 
-    def __init__(self, on_invoke: Callable[[bytes], None]) -> None:
+    def __init__(self, on_invoke: Callable[[bytes, Reply], None]) -> None:
         self._on_invoke = on_invoke
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", 0))
@@ -76,6 +104,11 @@ class InvokeServer:
 
     def _serve(self, conn: socket.socket) -> None:
         buffer = bytearray()
+
+        def reply(is_error: bool, logs: str, payload: bytes) -> None:
+            with contextlib.suppress(OSError):  # LocalStack gave up on it (timeout, shutdown)
+                conn.sendall(invoke_reply(is_error, logs, payload))
+
         try:
             while True:
                 message = _read_message(conn, buffer)
@@ -84,10 +117,7 @@ class InvokeServer:
                 start, _, body = message
                 parts = start.split(b" ")
                 if len(parts) >= 2 and parts[0] == b"POST" and parts[1] == b"/invoke":
-                    conn.sendall(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK"
-                    )
-                    self._on_invoke(body)
+                    self._on_invoke(body, reply)
                 else:
                     conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nNot Found")
         except (OSError, HttpProtocolError, ValueError):

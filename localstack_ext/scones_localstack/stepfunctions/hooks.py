@@ -28,3 +28,11 @@ def reuse_task_role_clients() -> None:
     from scones_localstack.stepfunctions.role_clients import install
 
     install()
+
+
+@hooks.on_runtime_create()
+def sign_in_memory_calls_cheaply() -> None:
+    """Header-only signatures on in-process internal calls (see scones_localstack.in_memory_signing)."""
+    from scones_localstack.in_memory_signing import install
+
+    install()

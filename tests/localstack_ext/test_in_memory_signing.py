@@ -1,0 +1,100 @@
+"""Header-only signatures for LocalStack's in-process internal calls carry what LocalStack reads.
+
+Runs in LocalStack's own interpreter (its venv, Python 3.13): the functions that read the header are
+LocalStack's, and the signer plugs into the botocore LocalStack ships. Every workflow and executor test
+sends LocalStack's internal calls through the signer for real; this one pins the header's contents.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from scones.stack import StackSettings
+
+PROBE = """
+import json
+import botocore.auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from localstack.utils.aws.request_context import (
+    extract_access_key_id_from_auth_header,
+    extract_region_from_auth_header,
+)
+from scones_localstack import in_memory_signing as s
+
+url = "http://localhost.localstack.cloud:4566/2015-03-31/functions/f/invocations"
+request = AWSRequest(method="POST", url=url, headers={"Authorization": "stale", "X-Amz-Date": "stale"})
+creds = Credentials("ASIAEXAMPLEKEY000001", "secret", "session-token").get_frozen_credentials()
+s.HeaderOnlySigV4(creds, "lambda", "eu-west-1").add_auth(request)
+headers = dict(request.headers.items())
+no_token = AWSRequest(method="POST", url="http://x/")
+plain = Credentials("AKIDPLAIN", "secret").get_frozen_credentials()
+s.HeaderOnlySigV4(plain, "logs", "us-east-1").add_auth(no_token)
+try:
+    s.HeaderOnlySigV4(None, "logs", "us-east-1").add_auth(AWSRequest(method="POST", url="http://x/"))
+    missing = "signed"
+except Exception as exc:
+    missing = type(exc).__name__
+print(json.dumps({
+    "access key": extract_access_key_id_from_auth_header(headers),
+    "region": extract_region_from_auth_header(headers),
+    "token": headers.get("X-Amz-Security-Token"),
+    "one date header": list(request.headers.keys()).count("X-Amz-Date"),
+    "no token header without a token": "X-Amz-Security-Token" not in no_token.headers,
+    "no credentials": missing,
+    "v4 chosen": s.choose_header_only(signature_version="v4"),
+    "others kept": [s.choose_header_only(signature_version=v) for v in ("s3v4", "v4-query", "bearer", None)],
+}))
+"""
+
+
+def test_header_carries_key_scope_and_token_and_only_v4_opts_in() -> None:
+    python = StackSettings().localstack_python
+    if not python.exists():
+        pytest.skip(f"LocalStack's venv is not built ({python}); `make test` builds it")
+    out = subprocess.run([str(python), "-c", PROBE], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+        "access key": "ASIAEXAMPLEKEY000001",
+        "region": "eu-west-1",
+        "token": "session-token",
+        "one date header": 1,
+        "no token header without a token": True,
+        "no credentials": "NoCredentialsError",
+        "v4 chosen": "scones-in-memory-v4",
+        "others kept": [None, None, None, None],
+    }
+
+
+INSTALL_PROBE = """
+import json
+import botocore.auth
+from localstack.aws.connect import InternalClientFactory
+from scones_localstack import in_memory_signing as s
+s.install()
+s.install()
+hook = InternalClientFactory._get_client_post_hook
+print(json.dumps({
+    "patched": getattr(hook, s._MARK, False),
+    "registered": s.SIGNATURE_VERSION in botocore.auth.AUTH_TYPE_MAPS,
+}))
+"""
+
+
+@pytest.mark.parametrize("in_memory", ["1", "0"])
+def test_install_only_when_calls_stay_in_process(in_memory: str) -> None:
+    python = StackSettings().localstack_python
+    if not python.exists():
+        pytest.skip(f"LocalStack's venv is not built ({python}); `make test` builds it")
+    out = subprocess.run(
+        [str(python), "-c", INSTALL_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={"IN_MEMORY_CLIENT": in_memory, "PATH": "/usr/bin:/bin"},
+    )
+    enabled = in_memory == "1"
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"patched": enabled, "registered": enabled}

@@ -14,11 +14,12 @@ import jsonpath_ng
 import jsonpath_ng.ext
 import pytest
 
-HERE = Path(__file__).resolve().parents[2] / "localstack_ext" / "scones_localstack" / "stepfunctions"
+PACKAGE = Path(__file__).resolve().parents[2] / "localstack_ext" / "scones_localstack"
+HERE = PACKAGE / "stepfunctions"
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"speedups_{name}", HERE / f"{name}.py")
+def _load(name: str, folder: Path = HERE) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"speedups_{name}", folder / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -28,6 +29,7 @@ def _load(name: str) -> ModuleType:
 jsonpath_cache = _load("jsonpath_cache")
 role_clients = _load("role_clients")
 asl_cache = _load("asl_cache")
+lambda_metrics = _load("lambda_metrics", PACKAGE)
 
 
 def test_jsonpath_cache__same_results_one_parse_per_string() -> None:
@@ -120,3 +122,24 @@ def test_asl_cache__components_walks_attributes_and_containers_once() -> None:
     root = Node(inner, (shared, leaf), by_name={"x": leaf, "y": [shared]})
     found = list(asl_cache.components(root, lambda item: isinstance(item, Node)))
     assert sorted(map(id, found)) == sorted(map(id, [root, inner, shared, leaf]))  # each once
+
+
+def test_lambda_metrics__metric_recorders_go_to_the_pool_everything_else_starts_a_thread() -> None:
+    started: list[tuple[object, object, dict[str, object]]] = []
+    submitted: list[tuple[object, object]] = []
+
+    def start_thread(method: object, params: object = None, **kwargs: object) -> str:
+        started.append((method, params, kwargs))
+        return "thread"
+
+    pool = SimpleNamespace(submit=lambda method, params: submitted.append((method, params)) or "future")
+    start = lambda_metrics.pooled(start_thread, pool)
+
+    def record(*args: object, **kwargs: object) -> None: ...
+
+    assert start(record, name="record-cloudwatch-metric-f:$LATEST") == "future"
+    assert start(record, name="record-cloudwatch-metric-error-f:$LATEST") == "future"
+    assert start(record, {"p": 1}, name="provisioning") == "thread"
+    assert start(record) == "thread"
+    assert submitted == [(record, None), (record, None)]
+    assert started == [(record, {"p": 1}, {"name": "provisioning"}), (record, None, {})]

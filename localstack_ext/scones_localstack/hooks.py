@@ -1,5 +1,6 @@
 """Runtime hooks registered through plux (`localstack.hooks.on_runtime_create`): they run before any
-service is loaded, so the Step Functions modules import the patched names. Imports stay cheap."""
+service is loaded, so LocalStack's modules import the patched names. Imports stay cheap. Each hook
+changes how long LocalStack takes, not what it does (see the module each one installs)."""
 
 from __future__ import annotations
 
@@ -34,5 +35,13 @@ def reuse_task_role_clients() -> None:
 def sign_in_memory_calls_cheaply() -> None:
     """Header-only signatures on in-process internal calls (see scones_localstack.in_memory_signing)."""
     from scones_localstack.in_memory_signing import install
+
+    install()
+
+
+@hooks.on_runtime_create()
+def pool_lambda_metric_threads() -> None:
+    """Lambda's per-invoke metric recorders on a pool, not a new thread each (see lambda_metrics)."""
+    from scones_localstack.lambda_metrics import install
 
     install()

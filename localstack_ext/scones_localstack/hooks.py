@@ -24,6 +24,14 @@ def cache_jsonpath_parsing() -> None:
 
 
 @hooks.on_runtime_create()
+def cache_operation_models() -> None:
+    """Resolve each Task's botocore operation model once (see operation_models)."""
+    from scones_localstack.stepfunctions.operation_models import install
+
+    install()
+
+
+@hooks.on_runtime_create()
 def reuse_task_role_clients() -> None:
     """Keep Task clients per role for a few minutes (see role_clients)."""
     from scones_localstack.stepfunctions.role_clients import install

@@ -19,6 +19,7 @@ from scones.stack import StackSettings
 HOOKS = (
     "cache_definition_parsing",
     "cache_jsonpath_parsing",
+    "cache_operation_models",
     "reuse_task_role_clients",
     "pool_lambda_metric_threads",
 )
@@ -41,6 +42,9 @@ from localstack.services.stepfunctions.asl.component.state.state_execution.state
 from localstack.services.stepfunctions.asl.component.common.path import result_path
 from localstack.services.stepfunctions.asl.utils import json_path
 from localstack.services.lambda_.invocation import version_manager
+from localstack.services.stepfunctions.asl.component.state.state_execution.state_task.service import (
+    state_task_service,
+)
 mark = "_scones_cached"
 print(json.dumps({
     "definition parser": getattr(worker.AmazonStateLanguageParser.parse, mark, False),
@@ -48,6 +52,9 @@ print(json.dumps({
     "sdk task clients": getattr(aws_sdk.boto_client_for, mark, False),
     "jsonpath ext": getattr(json_path.parse, mark, False),
     "jsonpath base": getattr(result_path.parse, mark, False),
+    "operation models": getattr(
+        state_task_service.StateTaskService._get_boto_operation_model, mark, False
+    ),
     "lambda metric threads": getattr(version_manager.start_thread, "_scones_pooled", False),
 }))
 """

@@ -30,6 +30,7 @@ jsonpath_cache = _load("jsonpath_cache")
 role_clients = _load("role_clients")
 asl_cache = _load("asl_cache")
 lambda_metrics = _load("lambda_metrics", PACKAGE)
+operation_models = _load("operation_models")
 
 
 def test_jsonpath_cache__same_results_one_parse_per_string() -> None:
@@ -143,3 +144,21 @@ def test_lambda_metrics__metric_recorders_go_to_the_pool_everything_else_starts_
     assert start(record) == "thread"
     assert submitted == [(record, None), (record, None)]
     assert started == [(record, {"p": 1}, {"name": "provisioning"}), (record, None, {})]
+
+
+def test_operation_models__one_lookup_per_names_unknown_names_raise_every_time() -> None:
+    looked_up: list[tuple[str, str]] = []
+
+    def lookup(service: str, action: str) -> tuple[str, str]:
+        looked_up.append((service, action))
+        if action == "noSuchAction":
+            raise RuntimeError(f"No api action named '{action}'")
+        return (service, action.capitalize())
+
+    find = operation_models.cached(lookup)
+    assert find("lambda", "invoke") == ("lambda", "Invoke")
+    assert find("lambda", "invoke") is find("lambda", "invoke")
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            find("lambda", "noSuchAction")
+    assert looked_up == [("lambda", "invoke"), ("lambda", "noSuchAction"), ("lambda", "noSuchAction")]

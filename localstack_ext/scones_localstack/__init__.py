@@ -6,7 +6,7 @@ to resolve specs) and its heavy code imported lazily:
 - ``lambda_executor``: runs Python Lambda handlers as host processes (``LAMBDA_RUNTIME_EXECUTOR=process``).
 - ``sagemaker``: SageMaker control plane on moto's backend and an InvokeEndpoint passthrough.
 - ``hooks``: runtime hooks that make LocalStack cheaper per request without changing what it does:
-  ``stepfunctions`` (definition and JSONPath parsing once, Task clients per role), ``in_memory_signing``
+  ``stepfunctions`` (definition and JSONPath parsing once, Task clients per role), ``in_memory_clients``
   (header-only signatures on in-process internal calls) and ``lambda_metrics`` (pooled metric threads).
 
 Nothing here imports the scones harness: this package runs in LocalStack's interpreter.

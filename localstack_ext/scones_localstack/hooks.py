@@ -40,9 +40,9 @@ def reuse_task_role_clients() -> None:
 
 
 @hooks.on_runtime_create()
-def sign_in_memory_calls_cheaply() -> None:
-    """Header-only signatures on in-process internal calls (see scones_localstack.in_memory_signing)."""
-    from scones_localstack.in_memory_signing import install
+def lighten_in_memory_clients() -> None:
+    """Lighter requests for in-process internal calls (see in_memory_clients)."""
+    from scones_localstack.in_memory_clients import install
 
     install()
 

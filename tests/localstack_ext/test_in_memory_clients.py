@@ -23,7 +23,7 @@ from localstack.utils.aws.request_context import (
     extract_access_key_id_from_auth_header,
     extract_region_from_auth_header,
 )
-from scones_localstack import in_memory_signing as s
+from scones_localstack import in_memory_clients as s
 
 url = "http://localhost.localstack.cloud:4566/2015-03-31/functions/f/invocations"
 request = AWSRequest(method="POST", url=url, headers={"Authorization": "stale", "X-Amz-Date": "stale"})
@@ -72,7 +72,7 @@ INSTALL_PROBE = """
 import json
 import botocore.auth
 from localstack.aws.connect import InternalClientFactory
-from scones_localstack import in_memory_signing as s
+from scones_localstack import in_memory_clients as s
 s.install()
 s.install()
 hook = InternalClientFactory._get_client_post_hook
@@ -98,3 +98,67 @@ def test_install_only_when_calls_stay_in_process(in_memory: str) -> None:
     )
     enabled = in_memory == "1"
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"patched": enabled, "registered": enabled}
+
+
+CLIENT_PROBE = """
+import json
+import boto3
+import botocore.auth
+from botocore.awsrequest import AWSResponse
+from botocore.useragent import UserAgentString
+from scones_localstack import in_memory_clients as s
+
+botocore.auth.AUTH_TYPE_MAPS[s.SIGNATURE_VERSION] = s.HeaderOnlySigV4
+INTERNAL = "http://localhost.localstack.cloud:4566"
+session = boto3.session.Session(
+    aws_access_key_id="AKIDINTERNAL", aws_secret_access_key="x", region_name="us-east-1"
+)
+
+class Body:
+    def stream(self, **_):
+        yield b"{}"
+    def read(self, *_):
+        return b"{}"
+
+def probe(endpoint_url):
+    client = session.client("logs", endpoint_url=endpoint_url)
+    s.register(client, INTERNAL)
+    sent = []
+    def capture(request, **_):
+        sent.append(dict(request.headers.items()))
+        return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"}, Body())
+    client.meta.events.register_first("before-send.*.*", capture)
+    built = []
+    original = UserAgentString.to_string
+    UserAgentString.to_string = lambda self: built.append(1) or original(self)
+    try:
+        client.describe_log_groups()
+        client.describe_log_groups()
+    finally:
+        UserAgentString.to_string = original
+    as_text = lambda v: v.decode() if isinstance(v, bytes) else v
+    return {
+        "user agents": len({as_text(h["User-Agent"]) for h in sent}),
+        "user agent builds per request": len(built) / 2,
+        "user agent": as_text(sent[0]["User-Agent"]).split(" ")[0],
+        "zero signature": as_text(sent[0]["Authorization"]).endswith("Signature=" + "0" * 64),
+    }
+
+print(json.dumps({"internal": probe(INTERNAL), "elsewhere": probe("http://127.0.0.1:9")}))
+"""
+
+
+def test_internal_clients_send_a_fixed_user_agent_and_header_only_signature() -> None:
+    python = StackSettings().localstack_python
+    if not python.exists():
+        pytest.skip(f"LocalStack's venv is not built ({python}); `make test` builds it")
+    out = subprocess.run(
+        [str(python), "-c", CLIENT_PROBE], capture_output=True, text=True, timeout=120, check=True
+    )
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["internal"]["user agents"] == 1
+    assert seen["internal"]["user agent builds per request"] == 0  # built once, with the client
+    assert seen["elsewhere"]["user agent builds per request"] == 2  # botocore's usual two
+    assert seen["internal"]["user agent"].startswith("Boto3/")
+    assert seen["internal"]["zero signature"] is True
+    assert seen["elsewhere"]["zero signature"] is False  # a client aimed elsewhere keeps SigV4

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import psutil
 from botocore.config import Config
 from PIL import Image
@@ -49,14 +48,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def runtime_client(url: str) -> Any:
-    return boto3.client(
-        "sagemaker-runtime",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=NO_RETRY,
-    )
+    return stack.local_client("sagemaker-runtime", url, NO_RETRY)
 
 
 def standin_port(ls_pid: int, name: str) -> int:

@@ -19,7 +19,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
 import httpx
 import numpy as np
 import onnxruntime as ort
@@ -27,6 +26,7 @@ import pytest
 from botocore.config import Config
 from PIL import Image
 
+from scones.stack.clients import local_client
 from tests.helpers.tiny_model import build_tiny_artifact
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,14 +121,7 @@ class EndpointProcess:
 
 
 def runtime_client(url: str) -> object:
-    return boto3.client(
-        "sagemaker-runtime",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"mode": "standard", "max_attempts": 1}),
-    )
+    return local_client("sagemaker-runtime", url, Config(retries={"mode": "standard", "max_attempts": 1}))
 
 
 def capture_config(destination: str, percentage: float = 100, **extra: object) -> str:

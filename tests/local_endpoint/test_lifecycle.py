@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
+from scones.stack.clients import local_client
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
 from tests.local_endpoint.conftest import (
     ENDPOINT_PYTHON,
@@ -133,13 +133,7 @@ def moto_s3() -> Iterator[str]:
 
 
 def s3_client(url: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return local_client("s3", url)
 
 
 def test_model_from_s3_tarball_and_capture_to_s3(tmp_path: Path, moto_s3: str) -> None:

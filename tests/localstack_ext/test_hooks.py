@@ -9,12 +9,9 @@ again. This test would have caught it.
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 
-from scones.stack import StackSettings
+from tests.helpers.localstack_venv import run_probe
 
 HOOKS = (
     "cache_definition_parsing",
@@ -62,11 +59,5 @@ print(json.dumps({
 
 @pytest.mark.parametrize("order", ROTATIONS, ids="-".join)
 def test_every_hook_order_patches_every_importer(order: tuple[str, ...]) -> None:
-    python = StackSettings().localstack_python
-    if not python.exists():
-        pytest.skip(f"LocalStack's venv is not built ({python}); `make test` builds it")
-    out = subprocess.run(
-        [str(python), "-c", PROBE, *order], capture_output=True, text=True, timeout=120, check=True
-    )
-    patched = json.loads(out.stdout.strip().splitlines()[-1])
+    patched = run_probe(PROBE, *order)
     assert patched == dict.fromkeys(patched, True)

@@ -7,12 +7,9 @@ sends LocalStack's internal calls through the signer for real; this one pins the
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 
-from scones.stack import StackSettings
+from tests.helpers.localstack_venv import run_probe
 
 PROBE = """
 import json
@@ -52,11 +49,7 @@ print(json.dumps({
 
 
 def test_header_carries_key_scope_and_token_and_only_v4_opts_in() -> None:
-    python = StackSettings().localstack_python
-    if not python.exists():
-        pytest.skip(f"LocalStack's venv is not built ({python}); `make test` builds it")
-    out = subprocess.run([str(python), "-c", PROBE], capture_output=True, text=True, timeout=120, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+    assert run_probe(PROBE) == {
         "access key": "ASIAEXAMPLEKEY000001",
         "region": "eu-west-1",
         "token": "session-token",
@@ -85,19 +78,9 @@ print(json.dumps({
 
 @pytest.mark.parametrize("in_memory", ["1", "0"])
 def test_install_only_when_calls_stay_in_process(in_memory: str) -> None:
-    python = StackSettings().localstack_python
-    if not python.exists():
-        pytest.skip(f"LocalStack's venv is not built ({python}); `make test` builds it")
-    out = subprocess.run(
-        [str(python), "-c", INSTALL_PROBE],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        env={"IN_MEMORY_CLIENT": in_memory, "PATH": "/usr/bin:/bin"},
-    )
+    seen = run_probe(INSTALL_PROBE, env={"IN_MEMORY_CLIENT": in_memory, "PATH": "/usr/bin:/bin"})
     enabled = in_memory == "1"
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"patched": enabled, "registered": enabled}
+    assert seen == {"patched": enabled, "registered": enabled}
 
 
 CLIENT_PROBE = """
@@ -149,13 +132,7 @@ print(json.dumps({"internal": probe(INTERNAL), "elsewhere": probe("http://127.0.
 
 
 def test_internal_clients_send_a_fixed_user_agent_and_header_only_signature() -> None:
-    python = StackSettings().localstack_python
-    if not python.exists():
-        pytest.skip(f"LocalStack's venv is not built ({python}); `make test` builds it")
-    out = subprocess.run(
-        [str(python), "-c", CLIENT_PROBE], capture_output=True, text=True, timeout=120, check=True
-    )
-    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    seen = run_probe(CLIENT_PROBE)
     assert seen["internal"]["user agents"] == 1
     assert seen["internal"]["user agent builds per request"] == 0  # built once, with the client
     assert seen["elsewhere"]["user agent builds per request"] == 2  # botocore's usual two

@@ -93,6 +93,11 @@ def format_inference_time(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _captured_payload(mode: str, content_type: str, body: bytes, config: CaptureConfig) -> dict[str, Any]:
+    data, encoding = encode_payload(content_type, body, config)
+    return {"observedContentType": content_type, "mode": mode, "data": data, "encoding": encoding}
+
+
 def build_record(
     config: CaptureConfig,
     *,
@@ -107,21 +112,9 @@ def build_record(
     """One capture record as a dict whose insertion order is SageMaker's key order."""
     capture: dict[str, Any] = {}
     if config.capture_input:
-        data, encoding = encode_payload(input_content_type, input_body, config)
-        capture["endpointInput"] = {
-            "observedContentType": input_content_type,
-            "mode": "INPUT",
-            "data": data,
-            "encoding": encoding,
-        }
+        capture["endpointInput"] = _captured_payload("INPUT", input_content_type, input_body, config)
     if config.capture_output:
-        data, encoding = encode_payload(output_content_type, output_body, config)
-        capture["endpointOutput"] = {
-            "observedContentType": output_content_type,
-            "mode": "OUTPUT",
-            "data": data,
-            "encoding": encoding,
-        }
+        capture["endpointOutput"] = _captured_payload("OUTPUT", output_content_type, output_body, config)
     metadata: dict[str, str] = {"eventId": event_id, "inferenceTime": format_inference_time(inference_time)}
     if inference_id is not None:
         metadata["inferenceId"] = inference_id

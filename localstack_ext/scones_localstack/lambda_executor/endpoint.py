@@ -126,7 +126,6 @@ class ProcessExecutorEndpoint(ExecutorEndpoint):
         future: Future[InvocationResult] = Future()
         request_id = payload["invoke-id"]
         self.request_id = request_id
-        self.logs = None
         self.invocation_future = future
         body = json.dumps(payload).encode("utf-8")
         for attempt in (1, 2):

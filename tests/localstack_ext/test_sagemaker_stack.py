@@ -43,9 +43,9 @@ from tests.localstack_ext.test_sagemaker import (
 
 pytestmark = pytest.mark.integration
 
-SLOW_STANDIN = textwrap.dedent(
+# What both throwaway stand-ins share: the BYOC ping route, HTTP/1.1 keep-alive, no Nagle delay.
+STANDIN_HEAD = textwrap.dedent(
     """
-    import os, time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Handler(BaseHTTPRequestHandler):
@@ -56,17 +56,30 @@ SLOW_STANDIN = textwrap.dedent(
             self.send_response(200 if self.path == "/ping" else 404)
             self.send_header("Content-Length", "0")
             self.end_headers()
-
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            time.sleep(float(os.environ.get("SLOW_SECONDS", "3")))
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"[]")
-
-    ThreadingHTTPServer(("127.0.0.1", int(os.environ["SCONES_ENDPOINT_PORT"])), Handler).serve_forever()
     """
+)
+STANDIN_SERVE = (
+    'ThreadingHTTPServer(("127.0.0.1", int(os.environ["SCONES_ENDPOINT_PORT"])), Handler).serve_forever()\n'
+)
+
+
+def standin_script(preamble: str, do_post: str) -> str:
+    """A stand-in's source: imports and constants, the shared handler with ``do_post`` as its POST."""
+    method = textwrap.indent(textwrap.dedent(do_post), "    ")
+    return textwrap.dedent(preamble) + STANDIN_HEAD + "\n" + method + "\n" + STANDIN_SERVE
+
+
+SLOW_STANDIN = standin_script(
+    "import os, time\n",
+    """
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(float(os.environ.get("SLOW_SECONDS", "3")))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"[]")
+    """,
 )
 
 
@@ -89,53 +102,35 @@ def event_frame(payload: bytes, event_type: str = "PayloadPart") -> bytes:
 # The first part echoes the request body, so the request is checked byte for byte too.
 STREAM_PARTS = (b'{"token": "a"}\n', b"\x00\xff\x10 not utf-8 \xfe", b"", b'{"token": "end"}\n')
 STREAM_PACE = 0.2
-STREAMING_STANDIN = (
-    "import os, struct, time, zlib\n"
-    + inspect.getsource(event_frame)
-    + textwrap.dedent(
-        f"""
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        PARTS = {STREAM_PARTS!r}
-
-        class Handler(BaseHTTPRequestHandler):
-            disable_nagle_algorithm = True
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                self.send_response(200 if self.path == "/ping" else 404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if not self.path.endswith("/invocations-response-stream"):
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/vnd.amazon.eventstream")
-                self.send_header("X-Amzn-SageMaker-Content-Type", "application/jsonlines")
-                self.send_header("x-Amzn-Invoked-Production-Variant", "AllTraffic")
-                # Chunked (as uvicorn frames it) unless asked to frame the body by closing the connection.
-                chunked = "framing=close" not in self.headers.get("X-Amzn-SageMaker-Custom-Attributes", "")
-                self.send_header(*(("Transfer-Encoding", "chunked") if chunked else ("Connection", "close")))
-                self.end_headers()
-                for i, part in enumerate((body, *PARTS)):
-                    if i:
-                        time.sleep({STREAM_PACE})
-                    frame = event_frame(part)
-                    self.wfile.write(b"%x\\r\\n" % len(frame) + frame + b"\\r\\n" if chunked else frame)
-                    self.wfile.flush()
-                if chunked:
-                    self.wfile.write(b"0\\r\\n\\r\\n")
-                    self.wfile.flush()
-                self.close_connection = not chunked
-
-        ThreadingHTTPServer(("127.0.0.1", int(os.environ["SCONES_ENDPOINT_PORT"])), Handler).serve_forever()
-        """
-    )
+STREAMING_STANDIN = standin_script(
+    "import os, struct, time, zlib\n" + inspect.getsource(event_frame) + f"PARTS = {STREAM_PARTS!r}\n",
+    f"""
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if not self.path.endswith("/invocations-response-stream"):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.amazon.eventstream")
+        self.send_header("X-Amzn-SageMaker-Content-Type", "application/jsonlines")
+        self.send_header("x-Amzn-Invoked-Production-Variant", "AllTraffic")
+        # Chunked (as uvicorn frames it) unless asked to frame the body by closing the connection.
+        chunked = "framing=close" not in self.headers.get("X-Amzn-SageMaker-Custom-Attributes", "")
+        self.send_header(*(("Transfer-Encoding", "chunked") if chunked else ("Connection", "close")))
+        self.end_headers()
+        for i, part in enumerate((body, *PARTS)):
+            if i:
+                time.sleep({STREAM_PACE})
+            frame = event_frame(part)
+            self.wfile.write(b"%x\\r\\n" % len(frame) + frame + b"\\r\\n" if chunked else frame)
+            self.wfile.flush()
+        if chunked:
+            self.wfile.write(b"0\\r\\n\\r\\n")
+            self.wfile.flush()
+        self.close_connection = not chunked
+    """,
 )
 
 

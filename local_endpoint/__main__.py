@@ -4,7 +4,10 @@ With no arguments every setting comes from the environment (docs/contracts.md §
 SageMaker provider launches one process per endpoint, and how SageMaker runs ``<image> serve``. SIGTERM makes
 uvicorn stop accepting, the lifespan flushes capture buffers, and the process exits 0. With
 ``SCONES_PARENT_PID`` set, the server also stops when that process disappears, so a SIGKILLed LocalStack
-leaves no orphan endpoint behind.
+leaves no orphan endpoint behind. A model fetched from S3 is unpacked into a fresh temporary directory that
+is deleted when the server exits by any route it can see (return, SIGTERM/SIGINT, parent gone, an exception);
+only SIGKILL escapes, which is why LocalStack's provider also gives each stand-in its own TMPDIR and deletes
+it once the process is gone.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -72,6 +78,19 @@ def _exit_cleanly(_sig: int, _frame: FrameType | None) -> None:
 
 
 def serve(settings: EndpointSettings) -> int:
+    workdir: Path | None = None
+    if settings.model_data_url:
+        workdir = Path(tempfile.mkdtemp(prefix="scones-endpoint-model-"))
+        settings = replace(settings, model_workdir=workdir)
+    try:
+        return _serve(settings)
+    finally:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+            log.info("deleted the unpacked model in %s", workdir)
+
+
+def _serve(settings: EndpointSettings) -> int:
     app = create_app(settings)
     config = uvicorn.Config(
         app,

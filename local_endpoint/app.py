@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -38,21 +37,20 @@ from local_endpoint.errors import (
     EndpointError,
     EndpointNotFoundError,
     InternalFailureError,
-    InvalidEndpointNameError,
     ModelError,
     ModelNotReadyError,
     PayloadTooLargeError,
+    RequestTimeoutError,
     UnknownVariantError,
     UnsupportedAcceptError,
     UnsupportedContentTypeError,
 )
 from local_endpoint.model import Classifier
 from local_endpoint.settings import EndpointSettings
+from local_endpoint.validation import check_invoke
 
 log = logging.getLogger(__name__)
 
-ENDPOINT_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
-MAX_ENDPOINT_NAME = 63
 IMAGE_CONTENT_TYPES = frozenset({"image/png", "image/jpeg", "application/x-image"})
 DEFAULT_CONTENT_TYPE = "application/x-image"
 JSON = "application/json"
@@ -76,7 +74,7 @@ def load_classifier(settings: EndpointSettings) -> Classifier:
     if settings.test_model_load_delay_s > 0:
         time.sleep(settings.test_model_load_delay_s)
     if settings.model_data_url:
-        model_dir = fetch_model_data(settings.model_data_url)
+        model_dir = fetch_model_data(settings.model_data_url, workdir=settings.model_workdir)
     elif settings.model_dir is not None:
         model_dir = settings.model_dir
     else:
@@ -94,10 +92,6 @@ class EndpointState:
 
     def __post_init__(self) -> None:
         self.limiter = anyio.CapacityLimiter(self.settings.max_concurrency)
-
-
-def valid_endpoint_name(name: str) -> bool:
-    return len(name) <= MAX_ENDPOINT_NAME and ENDPOINT_NAME_RE.fullmatch(name) is not None
 
 
 def negotiate_content_type(header: str | None) -> str:
@@ -132,8 +126,18 @@ def encode_response(probabilities: list[float], accept: str) -> bytes:
     return json.dumps(probabilities).encode()  # "[0.02, 0.98]": the built-in algorithm's ", " spacing
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing more than ``limit`` bytes without ever holding more than that."""
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The request body, refusing more than ``limit`` bytes without ever holding more than that, and
+    RequestTimeoutError when the whole body has not arrived within ``timeout`` seconds (a client whose
+    Content-Length promises more than it sends must not hold the connection)."""
+    try:
+        with anyio.fail_after(timeout):
+            return await _read_body(request, limit)
+    except TimeoutError:
+        raise RequestTimeoutError() from None
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         if int(declared) <= limit * DRAIN_FACTOR:
@@ -161,9 +165,10 @@ def error_response(
         )
     else:
         body = exc.body()
-    return JSONResponse(
-        body, status_code=exc.status, headers={"x-amzn-ErrorType": exc.code + ERROR_TYPE_SUFFIX}
-    )
+    headers = {"x-amzn-ErrorType": exc.code + ERROR_TYPE_SUFFIX}
+    if isinstance(exc, RequestTimeoutError):
+        headers["Connection"] = "close"  # the rest of the body may still come: this connection is done
+    return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
 def _predict_and_capture(
@@ -200,15 +205,14 @@ async def invoke(request: Request, state: EndpointState, *, endpoint_name: str, 
     received = datetime.now(UTC)
     settings = state.settings
     try:
+        check_invoke(None if container else endpoint_name, request.headers)
         if not container:
-            if not valid_endpoint_name(endpoint_name):
-                raise InvalidEndpointNameError(endpoint_name)
             if settings.endpoint_name is not None and endpoint_name != settings.endpoint_name:
                 raise EndpointNotFoundError(endpoint_name, settings.account_id)
             target = request.headers.get(H_TARGET_VARIANT)
             if target is not None and target != settings.variant:
                 raise UnknownVariantError(target, endpoint_name)
-        body = await read_body(request, settings.max_payload_bytes)
+        body = await read_body(request, settings.max_payload_bytes, settings.body_timeout_s)
         classifier = state.classifier
         if classifier is None:
             if state.load_error is not None:
@@ -295,7 +299,8 @@ def create_app(
         routes=[
             Route("/ping", ping, methods=["GET"]),
             Route("/invocations", container_invocations, methods=["POST"]),
-            Route("/endpoints/{name}/invocations", runtime_invocations, methods=["POST"]),
+            # ``path``, not the default segment: an empty or slash-bearing name must reach the validation.
+            Route("/endpoints/{name:path}/invocations", runtime_invocations, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

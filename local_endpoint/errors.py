@@ -10,7 +10,7 @@ Hierarchy::
     EndpointError
     ├── ValidationError                 ValidationError 400
     │   ├── EndpointNotFoundError
-    │   ├── InvalidEndpointNameError
+    │   ├── ConstraintViolationError        (the API model's min/max/pattern, worded as AWS words them)
     │   ├── PayloadTooLargeError
     │   └── UnknownVariantError
     ├── ModelError                      ModelError 424 (the container's own status in OriginalStatusCode)
@@ -19,6 +19,7 @@ Hierarchy::
     │   ├── UnsupportedContentTypeError     415
     │   └── UnsupportedAcceptError          406
     ├── ModelNotReadyError              ModelNotReadyException 429
+    ├── RequestTimeoutError             RequestTimeoutException 408 (the body did not arrive in time)
     └── InternalFailureError            InternalFailure 500
     ArtifactError (not an HTTP error: the model artifact is unusable; reported by /ping and the logs)
 """
@@ -52,13 +53,15 @@ class EndpointNotFoundError(ValidationError):
         super().__init__(f"Endpoint {endpoint_name} of account {account_id} not found.")
 
 
-class InvalidEndpointNameError(ValidationError):
-    def __init__(self, endpoint_name: str) -> None:
-        super().__init__(
-            f"1 validation error detected: Value '{endpoint_name}' at 'endpointName' failed to satisfy "
-            "constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9])* "
-            "and have length less than or equal to 63"
-        )
+class ConstraintViolationError(ValidationError):
+    """Input that breaks the API model's constraints, in AWS's wording: "N validation error(s) detected: "
+    then one "Value '...' at 'member' failed to satisfy constraint: ..." per violation, joined by "; "."""
+
+    def __init__(self, violations: list[str]) -> None:
+        count = len(violations)
+        noun = "error" if count == 1 else "errors"
+        super().__init__(f"{count} validation {noun} detected: " + "; ".join(violations))
+        self.violations = violations
 
 
 class PayloadTooLargeError(ValidationError):
@@ -119,6 +122,21 @@ class UnsupportedAcceptError(ModelError):
 class ModelNotReadyError(EndpointError):
     code = "ModelNotReadyException"
     status = 429
+
+
+class RequestTimeoutError(EndpointError):
+    """The request body did not arrive within the body timeout (a slow or lying client).
+
+    AWS's common error for this (every service's "Common Errors" page, e.g.
+    https://docs.aws.amazon.com/mgn/latest/APIReference/CommonErrors.html): RequestTimeoutException,
+    HTTP 408, "Problems with the request at the HTTP level. Reading the Request timed out."
+    """
+
+    code = "RequestTimeoutException"
+    status = 408
+
+    def __init__(self) -> None:
+        super().__init__("Problems with the request at the HTTP level. Reading the Request timed out.")
 
 
 class InternalFailureError(EndpointError):

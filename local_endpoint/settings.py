@@ -29,11 +29,15 @@ ENV_ORT_INTRA_THREADS = "SCONES_ORT_INTRA_OP_THREADS"  # ONNX Runtime intra-op t
 ENV_MAX_CONCURRENCY = "SCONES_MAX_CONCURRENT_INFERENCES"  # inferences running at once (default: CPU count)
 ENV_CAPTURE_FLUSH_S = "SCONES_CAPTURE_FLUSH_INTERVAL_S"  # capture flush interval in seconds (default 1.0)
 ENV_TEST_LOAD_DELAY_S = "SCONES_TEST_MODEL_LOAD_DELAY_S"  # test-only: delay model loading by N seconds
+ENV_BODY_TIMEOUT_S = "SCONES_ENDPOINT_BODY_TIMEOUT_S"  # seconds a request body may take to arrive (default 5)
 
 SAGEMAKER_MODEL_DIR = Path("/opt/ml/model")  # where SageMaker unpacks ModelDataUrl in a container
 DEFAULT_PORT = 8080
 MAX_PAYLOAD_BYTES = 6_291_456  # InvokeEndpoint BodyBlob max (6 MiB)
 DEFAULT_MAX_PIXELS = 4096 * 4096  # larger decoded images are refused as decompression bombs
+DEFAULT_BODY_TIMEOUT_S = (
+    5.0  # a 6 MiB body over loopback takes milliseconds; a lying client gets 408 after this
+)
 
 
 class SettingsError(ValueError):
@@ -58,6 +62,8 @@ class EndpointSettings:
     max_pixels: int = DEFAULT_MAX_PIXELS
     capture_flush_interval_s: float = 1.0
     test_model_load_delay_s: float = 0.0
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
+    model_workdir: Path | None = None  # where s3:// model data is unpacked; set by serve(), deleted on exit
 
     def with_overrides(self, **overrides: Any) -> EndpointSettings:
         """Apply CLI arguments that were given (None means 'not given')."""
@@ -82,6 +88,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value <= 0:
+        raise SettingsError(f"{name} must be a positive number of seconds, got {value:g}")
+    return value
 
 
 def parse_capture_config(raw: str | None) -> Mapping[str, Any] | None:
@@ -116,6 +129,7 @@ def settings_from_env(env: Mapping[str, str]) -> EndpointSettings:
         max_concurrency=_int(env, ENV_MAX_CONCURRENCY, defaults.max_concurrency) or 1,
         capture_flush_interval_s=_float(env, ENV_CAPTURE_FLUSH_S, 1.0),
         test_model_load_delay_s=_float(env, ENV_TEST_LOAD_DELAY_S, 0.0),
+        body_timeout_s=_positive(env, ENV_BODY_TIMEOUT_S, DEFAULT_BODY_TIMEOUT_S),
     )
 
 

@@ -159,7 +159,7 @@ def test_invoke_endpoint__unknown_and_malformed_names(client: Any) -> None:
         == "Endpoint no-such-endpoint of account 000000000000 not found."
     )
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    for bad in ("bike_moto", "-leading", "a" * 64, "trailing-"):
+    for bad in ("bike_moto", "-leading", "trailing-"):  # too long: test_hardening
         with pytest.raises(client.exceptions.ValidationError, match="regular expression"):
             client.invoke_endpoint(EndpointName=bad, Body=RED, ContentType="image/png")
 

@@ -53,3 +53,11 @@ def pool_lambda_metric_threads() -> None:
     from scones_localstack.lambda_metrics import install
 
     install()
+
+
+@hooks.on_runtime_create()
+def enforce_lambda_limits() -> None:
+    """Lambda Invoke's 6 MB / 1 MB request and 6 MB response limits for every caller (see lambda_limits)."""
+    from scones_localstack.lambda_limits import install
+
+    install()

@@ -21,7 +21,6 @@ import time
 import weakref
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
-from datetime import UTC, datetime
 from pathlib import Path
 
 from localstack import config
@@ -75,20 +74,24 @@ def exit_error(request_id: str | None, returncode: int | None) -> bytes:
 
 
 def timeout_error(request_id: str, timeout_s: int) -> bytes:
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return json.dumps(
-        {"errorMessage": f"{now} {request_id} Task timed out after {timeout_s:.2f} seconds"}
-    ).encode()
+    """AWS's answer to an invoke that ran past the function's timeout (docs: troubleshooting-invocation,
+    "Sandbox.Timedout"; LocalStack's Go init words it the same): Step Functions reads ``errorType``."""
+    message = f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"
+    return json.dumps({"errorMessage": message, "errorType": "Sandbox.Timedout"}).encode()
 
 
-def runtime_logs(request_id: str, version: str, output: str, duration_ms: float, memory: int) -> str:
-    """START + output + END + REPORT, for results the shim could not report itself."""
+def runtime_logs(
+    request_id: str, version: str, output: str, duration_ms: float, memory: int, status: str | None = None
+) -> str:
+    """START + output + END + REPORT, for results the shim could not report itself. ``status`` ends the
+    REPORT line as on AWS (``Status: timeout``)."""
+    ending = f"Status: {status}" if status else ""
     return (
         f"START RequestId: {request_id} Version: {version}\n{output}"
         f"END RequestId: {request_id}\n"
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
         f"Billed Duration: {math.ceil(duration_ms)} ms\t"
-        f"Memory Size: {memory} MB\tMax Memory Used: {memory} MB\t\n"
+        f"Memory Size: {memory} MB\tMax Memory Used: {memory} MB\t{ending}\n"
     )
 
 
@@ -282,7 +285,9 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         process.kill()
         output = process.output_since(self._invoke_offset)
         fv = self.function_version
-        logs = runtime_logs(request_id, fv.id.qualifier, output, timeout_s * 1000, fv.config.memory_size)
+        logs = runtime_logs(
+            request_id, fv.id.qualifier, output, timeout_s * 1000, fv.config.memory_size, status="timeout"
+        )
         return InvocationResult(request_id, timeout_error(request_id, timeout_s), is_error=True, logs=logs)
 
     def get_logs(self) -> str:

@@ -61,3 +61,19 @@ def enforce_lambda_limits() -> None:
     from scones_localstack.lambda_limits import install
 
     install()
+
+
+@hooks.on_runtime_create()
+def run_or_refuse_executions() -> None:
+    """StartExecution runs its execution or fails; every RUNNING one can end (see executions)."""
+    from scones_localstack.stepfunctions.executions import install
+
+    install()
+
+
+@hooks.on_runtime_create()
+def bound_finished_executions() -> None:
+    """Keep the most recent finished executions only (see retention)."""
+    from scones_localstack.stepfunctions.retention import install
+
+    install()

@@ -77,3 +77,20 @@ def bound_finished_executions() -> None:
     from scones_localstack.stepfunctions.retention import install
 
     install()
+
+
+@hooks.on_runtime_create()
+def enforce_stepfunctions_limits() -> None:
+    """Step Functions' 256 KiB payload quota where AWS enforces it (see stepfunctions.limits)."""
+    from scones_localstack.stepfunctions.limits import install
+
+    install()
+
+
+@hooks.on_runtime_create()
+def stepfunctions_errors_as_aws() -> None:
+    """Fail states keep States.* errors and causes; ResultPath conflicts fail as on AWS (see
+    stepfunctions.errors)."""
+    from scones_localstack.stepfunctions.errors import install
+
+    install()

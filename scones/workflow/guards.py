@@ -1,9 +1,12 @@
-"""Local fidelity guards: AWS limits LocalStack does not enforce, and where each one is checked.
+"""Local fidelity guards: AWS limits our own code checks, and where each one is checked.
 
 - State input/output ≤ 256 KiB: checked by the serialize Lambda on its own output (the only state that
   grows with the image). Execution FAILED at "Serialize image data", Error ``DataLimitExceededError``
   (``States.*`` names are reserved), Cause in Step Functions' words.
-- Execution input ≤ 256 KiB: ``check_execution_input`` below, before StartExecution (``scones run``).
+- Execution input ≤ 256 KiB: ``check_execution_input`` below, before StartExecution (``scones run``),
+  so the message names the byte count. The stack itself now refuses it as AWS does
+  (``ValidationException``) and fails any state payload over the quota with ``States.DataLimitExceeded``
+  (``scones_localstack.stepfunctions.limits``): the same 262,144 bytes of compact UTF-8 JSON.
 - Synchronous Lambda response ≤ 6 MB: the serialize Lambda (``Function.ResponseSizeTooLarge``); request
   payloads are checked by LocalStack itself.
 - InvokeEndpoint body ≤ 6 MB: the stand-in endpoint (413 ValidationError) and the classify Lambda, which

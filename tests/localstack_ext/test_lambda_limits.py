@@ -269,36 +269,39 @@ def test_timeout__report_line_says_status_timeout(
 def test_timeout__step_functions_task_fails_with_sandbox_timedout(
     localstack: Any, lambda_client: Any, timed_out: tuple[str, dict[str, Any], bytes]
 ) -> None:
-    name = timed_out[0]
+    done = run_lambda_task(localstack, lambda_client, timed_out[0], {"sleep": 3})
+    assert done["status"] == "FAILED"
+    assert done["error"] == "Sandbox.Timedout"
+    cause = json.loads(done["cause"])
+    assert cause["errorType"] == "Sandbox.Timedout"
+    assert re.fullmatch(r"RequestId: \S+ Error: Task timed out after 1\.00 seconds", cause["errorMessage"])
+
+
+def test_response__step_functions_task_fails_with_response_size_too_large(
+    localstack: Any, lambda_client: Any, sized: str
+) -> None:
+    """Step Functions' lambda:invoke reaches the same Invoke: the task fails as it would on AWS."""
+    done = run_lambda_task(localstack, lambda_client, sized, {"respond": MAX_RESPONSE + 1})
+    assert done["status"] == "FAILED"
+    assert done["error"] == "Function.ResponseSizeTooLarge"
+    assert json.loads(done["cause"])["errorType"] == "Function.ResponseSizeTooLarge"
+
+
+def run_lambda_task(localstack: Any, lambda_client: Any, name: str, event: dict[str, Any]) -> dict[str, Any]:
+    """One execution of a one-Task state machine that invokes `name` with `event`: its final description."""
     sfn = localstack.client("stepfunctions")
     arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-    definition = {
-        "StartAt": "Call",
-        "States": {
-            "Call": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": arn, "Payload.$": "$"},
-                "End": True,
-            }
-        },
-    }
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+    task["Parameters"] = {"FunctionName": arn, "Payload.$": "$"}
     machine = sfn.create_state_machine(
         name=f"limits-sm-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(definition),
+        definition=json.dumps({"StartAt": "Call", "States": {"Call": task}}),
         roleArn="arn:aws:iam::000000000000:role/sfn-role",
     )["stateMachineArn"]
     try:
-        execution = sfn.start_execution(stateMachineArn=machine, input='{"sleep": 3}')["executionArn"]
-        done = poll(
+        execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(event))["executionArn"]
+        return poll(
             lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d
-        )
-        assert done["status"] == "FAILED"
-        assert done["error"] == "Sandbox.Timedout"
-        cause = json.loads(done["cause"])
-        assert cause["errorType"] == "Sandbox.Timedout"
-        assert re.fullmatch(
-            r"RequestId: \S+ Error: Task timed out after 1\.00 seconds", cause["errorMessage"]
         )
     finally:
         sfn.delete_state_machine(stateMachineArn=machine)

@@ -7,8 +7,9 @@
   so the message names the byte count. The stack itself now refuses it as AWS does
   (``ValidationException``) and fails any state payload over the quota with ``States.DataLimitExceeded``
   (``scones_localstack.stepfunctions.limits``): the same 262,144 bytes of compact UTF-8 JSON.
-- Synchronous Lambda response ≤ 6 MB: the serialize Lambda (``Function.ResponseSizeTooLarge``); request
-  payloads are checked by LocalStack itself.
+- Synchronous Lambda response ≤ 6 MB: the serialize Lambda (``Function.ResponseSizeTooLarge``). The stack
+  itself now enforces Invoke's limits for every function (``scones_localstack.lambda_limits``: request
+  6 MB, Event payload 1 MB, response 6,291,556 bytes), with the same error names.
 - InvokeEndpoint body ≤ 6 MB: the stand-in endpoint (413 ValidationError) and the classify Lambda, which
   both surface as ``PayloadTooLargeError`` from classify (not retried).
 

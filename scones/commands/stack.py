@@ -11,7 +11,7 @@ from rich.table import Table
 
 from scones import stack
 from scones.stack.errors import StackAlreadyRunningError
-from scones.stack.process import known_ports
+from scones.stack.process import known_ports, lambda_sandbox
 from scones.stack.settings import ENV_PORT, StackSettings
 
 console = Console()
@@ -78,7 +78,7 @@ def status_command(port: int | None) -> None:
     """Say what runs where: the stack per port, its services and its child processes."""
     base = _settings(port)
     ports = [base.port] if port is not None else (known_ports(base.state_root) or [base.port])
-    table = Table("port", "state", "pid", "services up", "functions / endpoints", "log")
+    table = Table("port", "state", "pid", "services up", "functions / endpoints", "lambda sandbox", "log")
     for each in ports:
         current = stack.status(_settings(each))
         up_services = sorted(
@@ -93,10 +93,11 @@ def status_command(port: int | None) -> None:
                 str(current.state.pid),
                 ", ".join(up_services),
                 kinds,
+                lambda_sandbox(current.settings),
                 current.state.log_file,
             )
         else:
-            table.add_row(str(each), "[dim]stopped[/dim]", "-", "-", "-", "-")
+            table.add_row(str(each), "[dim]stopped[/dim]", "-", "-", "-", "-", "-")
     console.print(table)
 
 
@@ -109,9 +110,18 @@ def _child_kinds(children: list[psutil.Process]) -> str:
             continue
         if "local_endpoint" in cmdline:
             endpoints += 1
-        elif "shim" in cmdline:
+        elif "shim" in cmdline and not _is_sandbox_init(child):
             functions += 1
     return f"{functions} / {endpoints}"
+
+
+def _is_sandbox_init(child: psutil.Process) -> bool:
+    """A sandboxed function is two processes (supervisor and its forked pid-namespace init): count one."""
+    try:
+        parent = child.parent()
+        return parent is not None and "shim_sandbox" in " ".join(parent.cmdline())
+    except psutil.Error:
+        return False
 
 
 commands: list[click.Command] = [up, down, status_command]

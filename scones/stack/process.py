@@ -26,7 +26,7 @@ from scones.stack.errors import (
     StackAlreadyRunningError,
     StackStartError,
 )
-from scones.stack.settings import StackSettings
+from scones.stack.settings import SANDBOX_STATE_FILE, StackSettings
 
 STATE_FILE = "state.json"
 LOG_FILE = "localstack.log"
@@ -128,6 +128,17 @@ def status(settings: StackSettings) -> StackStatus:
     return StackStatus(settings, state, proc is not None, services is not None, services or {}, children)
 
 
+def lambda_sandbox(settings: StackSettings) -> str:
+    """The function sandbox LocalStack's executor chose ("namespaces" or "fallback (why)"), recorded
+    when Lambda starts; docs/sandbox.md."""
+    try:
+        recorded = json.loads((settings.state_dir / SANDBOX_STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return "not decided yet (Lambda not started)"
+    mode = str(recorded.get("mode", "?"))
+    return mode if mode == "namespaces" else f"{mode} ({recorded.get('detail', '')})"
+
+
 def start(settings: StackSettings) -> StackState:
     """Start LocalStack and return once its gateway is healthy; raise a named error otherwise."""
     current = status(settings)
@@ -140,6 +151,7 @@ def start(settings: StackSettings) -> StackState:
 
     state_dir = settings.state_dir
     (state_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    (state_dir / SANDBOX_STATE_FILE).unlink(missing_ok=True)  # the new LocalStack decides again
     (state_dir / "fs").mkdir(parents=True, exist_ok=True)
     log_path = state_dir / LOG_FILE
     began = time.time()

@@ -16,6 +16,9 @@ ENV_HOST = "SCONES_HOST"  # gateway bind address (default 127.0.0.1)
 ENV_STATE_DIR = "SCONES_STATE_DIR"  # where run state lives (default <project>/.scones)
 ENV_STARTUP_TIMEOUT = "SCONES_STARTUP_TIMEOUT"  # seconds to wait for a healthy gateway (default 60)
 ENV_LAMBDA_KEEPALIVE_MS = "SCONES_LAMBDA_KEEPALIVE_MS"  # idle function process lifetime (LocalStack default)
+ENV_LAMBDA_SANDBOX = "SCONES_LAMBDA_SANDBOX"  # auto | namespaces | off (docs/sandbox.md; default auto)
+# Where LocalStack's Lambda executor records the function sandbox it chose, for `status`.
+SANDBOX_STATE_FILE = "lambda-sandbox.json"
 
 DEFAULT_PORT = 4566
 DEFAULT_HOST = "127.0.0.1"
@@ -46,6 +49,7 @@ class StackSettings:
     services: tuple[str, ...] = DEFAULT_SERVICES
     startup_timeout: float = 60.0
     lambda_keepalive_ms: int | None = None
+    lambda_sandbox: str | None = None
 
     @classmethod
     def from_env(
@@ -67,6 +71,8 @@ class StackSettings:
             values["state_root"] = Path(env[ENV_STATE_DIR])
         if env.get(ENV_LAMBDA_KEEPALIVE_MS):
             values["lambda_keepalive_ms"] = int(env[ENV_LAMBDA_KEEPALIVE_MS])
+        if env.get(ENV_LAMBDA_SANDBOX):
+            values["lambda_sandbox"] = env[ENV_LAMBDA_SANDBOX]
         explicit = {"port": port, "host": host, "startup_timeout": startup_timeout}
         values.update({k: v for k, v in explicit.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -113,6 +119,7 @@ class StackSettings:
                 "TMPDIR": str(self.state_dir / "tmp"),
                 "LAMBDA_RUNTIME_EXECUTOR": "process",
                 "LAMBDA_PROCESS_PYTHON_MAPPING": json.dumps({LAMBDA_RUNTIME: str(self.lambda_python)}),
+                "LAMBDA_PROCESS_SANDBOX_STATE_FILE": str(self.state_dir / SANDBOX_STATE_FILE),
                 "SCONES_ENDPOINT_CMD": f"{self.endpoint_python} -m local_endpoint serve",
                 "SCONES_PROJECT_ROOT": str(self.project_root),
                 "PYTHONUNBUFFERED": "1",
@@ -124,4 +131,6 @@ class StackSettings:
         )
         if self.lambda_keepalive_ms is not None:
             env["LAMBDA_KEEPALIVE_MS"] = str(self.lambda_keepalive_ms)
+        if self.lambda_sandbox is not None:
+            env["LAMBDA_PROCESS_SANDBOX"] = self.lambda_sandbox
         return env

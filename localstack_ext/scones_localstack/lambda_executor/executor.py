@@ -38,6 +38,7 @@ from scones_localstack.lambda_executor.interpreter import (
     runtime_version,
 )
 from scones_localstack.lambda_executor.process import RuntimeProcess
+from scones_localstack.lambda_executor.sandbox import get_mode, launcher_argv
 from scones_localstack.lambda_executor.settings import get_settings
 
 LOG = logging.getLogger(__name__)
@@ -123,6 +124,8 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         root = get_settings().sandbox_root or Path(config.dirs.tmp) / "lambda-process"
         self.sandbox = root / id
         self._env: dict[str, str] | None = None
+        self._code_dir = Path()
+        self._layer_dirs: list[str] = []
         self._process: RuntimeProcess | None = None
         self._lock = threading.RLock()
         self._stopped = False
@@ -140,6 +143,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             )
         runtime = config_.runtime or ""
         runtime_version(runtime)  # raises for non-Python runtimes
+        get_mode()  # LAMBDA_PROCESS_SANDBOX=namespaces where they are unavailable: the function fails
         resolver().resolve(runtime)
         if config_.code:
             config_.code.prepare_for_execution()
@@ -159,6 +163,8 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             dict(settings.python_mapping) or "none mapped",
             settings.default_python or "none",
         )
+        with contextlib.suppress(ValueError):  # =namespaces without them: said when a function is created
+            get_mode()
         return True
 
     # --- addresses ---------------------------------------------------------------------------------
@@ -197,20 +203,39 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
                 Path(layer.code.get_unzipped_code_location()) for layer in fv.config.layers if layer.code
             ],
             parent_pid=os.getpid(),
+            runtime_api=f"{self.get_endpoint_from_executor()}:{config.GATEWAY_LISTEN[0].port}",
+            isolated=get_mode().isolated,
         )
+        self._code_dir = Path(code.get_unzipped_code_location())
+        self._layer_dirs = [
+            str(layer.code.get_unzipped_code_location()) for layer in fv.config.layers if layer.code
+        ]
         with self._lock:
             self._spawn(interpreter.path)
         self.executor_endpoint.wait_for_startup()
 
     def _spawn(self, python: str) -> None:
         assert self._env is not None
-        for sub in ("home", "tmp"):
+        isolated = get_mode().isolated
+        for sub in ("tmp", "root") if isolated else ("home", "tmp"):
             (self.sandbox / sub).mkdir(parents=True, exist_ok=True)
         self.executor_endpoint.start()
-        self._process = RuntimeProcess(
-            [python, "-u", str(SHIM)], Path(self._env["LAMBDA_TASK_ROOT"]), self._env, self._on_exit
-        )
+        argv = launcher_argv(python, self._sandbox_spec()) if isolated else [python, "-u", str(SHIM)]
+        self._process = RuntimeProcess(argv, self._code_dir, self._env, self._on_exit)
         LOG.debug("Started Lambda runtime process %s for environment %s", self._process.pid, self.id)
+
+    def _sandbox_spec(self) -> dict[str, object]:
+        """What shim_sandbox.py mounts: host paths of this environment's code, /tmp and runtime."""
+        storage = self.function_version.config.ephemeral_storage
+        return {
+            "root": str(self.sandbox / "root"),
+            "tmp": str(self.sandbox / "tmp"),
+            "code": str(self._code_dir),
+            "runtime": str(SHIM_DIR),
+            "layers": self._layer_dirs,
+            "hide": sorted({"/root", "/home", str(Path("~").expanduser())}),
+            "tmp_bytes": (storage.size if storage else 512) * 1024 * 1024,
+        }
 
     def _on_exit(self, process: RuntimeProcess) -> None:
         """The runtime died on its own: fail whatever was waiting on it (startup or the invoke)."""

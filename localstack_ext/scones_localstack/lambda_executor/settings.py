@@ -17,12 +17,19 @@ from pathlib import Path
 LAMBDA_PROCESS_PYTHON_MAPPING = "LAMBDA_PROCESS_PYTHON_MAPPING"
 # Interpreter used for any python runtime missing from the mapping.
 LAMBDA_PROCESS_PYTHON = "LAMBDA_PROCESS_PYTHON"
-# Root of the per-environment sandboxes (HOME, TMPDIR); default <LocalStack tmp dir>/lambda-process.
+# Root of the per-environment host dirs (/tmp; HOME and TMPDIR in the fallback);
+# default <LocalStack tmp dir>/lambda-process.
 LAMBDA_PROCESS_SANDBOX_DIR = "LAMBDA_PROCESS_SANDBOX_DIR"
 # JSON object of extra variables for every function, applied before the function's own variables.
 LAMBDA_PROCESS_EXTRA_ENV = "LAMBDA_PROCESS_EXTRA_ENV"
 # Seconds LocalStack waits past a function's timeout before it kills the process (default 0.5).
 LAMBDA_PROCESS_TIMEOUT_GRACE_S = "LAMBDA_PROCESS_TIMEOUT_GRACE_S"
+# Function sandbox: auto (namespaces where the kernel allows, else the TMPDIR fallback, said in the
+# log and `scones status`), namespaces (required: functions fail to create without it), off (fallback).
+LAMBDA_PROCESS_SANDBOX = "LAMBDA_PROCESS_SANDBOX"
+SANDBOX_CHOICES = ("auto", "namespaces", "off")
+# File where the executor records the sandbox mode it chose (JSON), for `scones status`.
+LAMBDA_PROCESS_SANDBOX_STATE_FILE = "LAMBDA_PROCESS_SANDBOX_STATE_FILE"
 
 
 class ProcessExecutorConfigError(ValueError):
@@ -36,6 +43,8 @@ class ProcessExecutorSettings:
     sandbox_root: Path | None
     extra_env: Mapping[str, str]
     timeout_grace_s: float
+    sandbox: str = "auto"
+    sandbox_state_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> ProcessExecutorSettings:
@@ -49,12 +58,20 @@ class ProcessExecutorSettings:
         if grace < 0:
             raise ProcessExecutorConfigError(f"{LAMBDA_PROCESS_TIMEOUT_GRACE_S} must be >= 0, got {grace}")
         sandbox = environ.get(LAMBDA_PROCESS_SANDBOX_DIR, "").strip()
+        mode = environ.get(LAMBDA_PROCESS_SANDBOX, "").strip().lower() or "auto"
+        if mode not in SANDBOX_CHOICES:
+            raise ProcessExecutorConfigError(
+                f"{LAMBDA_PROCESS_SANDBOX} must be one of {', '.join(SANDBOX_CHOICES)}, got {mode!r}"
+            )
+        state_file = environ.get(LAMBDA_PROCESS_SANDBOX_STATE_FILE, "").strip()
         return cls(
             python_mapping=_json_str_map(environ, LAMBDA_PROCESS_PYTHON_MAPPING),
             default_python=environ.get(LAMBDA_PROCESS_PYTHON, "").strip() or None,
             sandbox_root=Path(sandbox) if sandbox else None,
             extra_env=_json_str_map(environ, LAMBDA_PROCESS_EXTRA_ENV),
             timeout_grace_s=grace,
+            sandbox=mode,
+            sandbox_state_file=Path(state_file) if state_file else None,
         )
 
 

@@ -346,7 +346,8 @@ class Runtime:
         return line + "\n"
 
     def main(self) -> None:
-        threading.Thread(target=self.watch_parent, name="ls-parent-watchdog", daemon=True).start()
+        if self.parent_pid:  # 0 in the sandbox: its supervisor (outside the pid namespace) watches
+            threading.Thread(target=self.watch_parent, name="ls-parent-watchdog", daemon=True).start()
         handler = self.init()
         while True:
             self.run_one(handler, *self.invokes.get())

@@ -10,9 +10,11 @@ import decimal
 import os
 import sys
 import time
+import uuid
 
 INVOCATIONS = {"count": 0}  # module state: survives warm invokes, reset by a re-init
 Point = collections.namedtuple("Point", "x y")
+INSTANCE = uuid.uuid4().hex  # one per environment: pids repeat across sandboxes (each is pid 1 of its own)
 print("probe init")
 
 
@@ -25,11 +27,12 @@ def handler(event, context):
             "value": event.get("value"),
             "count": INVOCATIONS["count"],
             "pid": os.getpid(),
+            "instance": INSTANCE,
             "request_id": context.aws_request_id,
         }
     if action == "sleep":
         time.sleep(event["seconds"])
-        return {"pid": os.getpid(), "count": INVOCATIONS["count"]}
+        return {"pid": os.getpid(), "instance": INSTANCE, "count": INVOCATIONS["count"]}
     if action == "raise":
         raise ValueError(event.get("message", "boom"))
     if action == "exit":

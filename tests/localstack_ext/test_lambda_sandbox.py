@@ -1,0 +1,196 @@
+"""The function sandbox (docs/sandbox.md), end to end: a real LocalStack with the process executor,
+real function processes, boto3 over loopback.
+
+AWS is the reference: each execution environment is its own Firecracker microVM, the only writable
+place is its own ``/tmp`` (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html,
+"ephemeral storage ... /tmp"), code is at ``LAMBDA_TASK_ROOT=/var/task`` (read-only), and the task
+root comes first on ``sys.path``, so a bundled boto3 shadows the runtime's
+(https://docs.aws.amazon.com/lambda/latest/dg/python-package.html, "Runtime dependencies in Python";
+https://docs.aws.amazon.com/lambda/latest/dg/python-image.html, search path).
+
+The stack of this module runs with a fake HOME (holding ``.aws`` and ``.ssh``) so that hiding the
+user's home is proven without touching the real one.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scones.stack.process import lambda_sandbox
+from scones.stack.settings import PROJECT_ROOT
+from tests.conftest import LocalStackHandle, start_stack
+from tests.localstack_ext.test_lambda_executor import ROLE, RUNTIME, zip_files
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not Path("/proc/self/ns/user").exists(), reason="Linux namespaces only"),
+]
+
+FUNCTIONS = Path(__file__).parent / "functions"
+
+
+@pytest.fixture(scope="module")
+def fake_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    (home / ".aws").mkdir()
+    (home / ".aws" / "credentials").write_text("[default]\naws_secret_access_key = not-a-real-secret\n")
+    (home / ".ssh").mkdir()
+    (home / ".ssh" / "id_ed25519").write_text("not a real key\n")
+    return home
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, fake_home: Path) -> Iterator[LocalStackHandle]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(fake_home))
+        handle = start_stack(tmp_path_factory.mktemp("sandbox-stack"))
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture(scope="module")
+def lambda_client(stack: LocalStackHandle) -> Any:
+    return stack.client("lambda", retries={"mode": "standard", "total_max_attempts": 1})
+
+
+def create(client: Any, files: dict[str, str] | None = None) -> str:
+    name = f"sandbox-{uuid.uuid4().hex[:8]}"
+    code = files or {"lambda_function.py": (FUNCTIONS / "sandbox_probe.py").read_text()}
+    client.create_function(
+        FunctionName=name,
+        Runtime=RUNTIME,
+        Role=ROLE,
+        Handler="lambda_function.handler",
+        Code={"ZipFile": zip_files(code)},
+        Timeout=20,
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2})
+    return name
+
+
+@pytest.fixture(scope="module")
+def function(lambda_client: Any) -> str:
+    return create(lambda_client)
+
+
+def call(client: Any, name: str, event: dict[str, Any]) -> Any:
+    response = client.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+    body = response["Payload"].read()
+    assert "FunctionError" not in response, body
+    return json.loads(body)
+
+
+def test_mode__namespaces_recorded_for_status(stack: LocalStackHandle, function: str) -> None:
+    assert lambda_sandbox(stack.settings) == "namespaces"
+
+
+def test_tmp__concurrent_environments_each_have_their_own(
+    stack: LocalStackHandle, lambda_client: Any, function: str
+) -> None:
+    """The seed's pattern, 12 at once: each invocation must read back the image it downloaded."""
+    s3 = stack.client("s3")
+    bucket = f"sandbox-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    for index in range(12):
+        s3.put_object(Bucket=bucket, Key=f"image-{index}.png", Body=f"image {index}".encode())
+
+    def one(index: int) -> str:
+        event = {"action": "tmp_image", "bucket": bucket, "key": f"image-{index}.png", "pause": 0.5}
+        return str(call(lambda_client, function, event)["read_back"])
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(one, range(12)))
+    assert results == [f"image {index}" for index in range(12)]
+
+
+def test_tmp__functions_do_not_see_each_others_files(lambda_client: Any, function: str) -> None:
+    other = create(lambda_client)
+    marker = f"/tmp/marker-{uuid.uuid4().hex}"
+    assert call(lambda_client, function, {"action": "write", "paths": [marker]}) == {marker: "written"}
+    assert call(lambda_client, function, {"action": "exists", "paths": [marker]}) == {marker: True}
+    assert call(lambda_client, other, {"action": "exists", "paths": [marker]}) == {marker: False}
+
+
+def test_host__checkout_home_and_task_root_cannot_be_written(
+    lambda_client: Any, function: str, fake_home: Path
+) -> None:
+    checkout_file = PROJECT_ROOT / f".sandbox-probe-{uuid.uuid4().hex}"
+    paths = [
+        str(checkout_file),
+        str(fake_home / ".aws" / "credentials"),
+        str(fake_home / "planted"),
+        "/var/task/lambda_function.py",
+        "/var/task/new_file.py",
+    ]
+    try:
+        written = call(lambda_client, function, {"action": "write", "paths": paths})
+    finally:
+        checkout_file.unlink(missing_ok=True)
+    assert all(result != "written" for result in written.values()), written
+    assert (fake_home / ".aws" / "credentials").read_text().startswith("[default]")
+    assert not (fake_home / "planted").exists()
+
+
+def test_host__home_with_aws_and_ssh_is_not_visible(
+    lambda_client: Any, function: str, fake_home: Path
+) -> None:
+    paths = [str(fake_home / ".aws" / "credentials"), str(fake_home / ".ssh" / "id_ed25519"), "/root/.ssh"]
+    seen = call(lambda_client, function, {"action": "exists", "paths": paths})
+    assert seen == dict.fromkeys(paths, False)
+
+
+def test_environment__aws_paths_variables_and_sys_path(
+    stack: LocalStackHandle, lambda_client: Any, function: str
+) -> None:
+    """AWS's defined variables: https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html"""
+    seen = call(lambda_client, function, {"action": "whoami"})
+    env = seen["env"]
+    assert env["LAMBDA_TASK_ROOT"] == "/var/task" and seen["cwd"] == "/var/task"
+    assert env["LAMBDA_RUNTIME_DIR"] == "/var/runtime"
+    assert env["LANG"] == "en_US.UTF-8"
+    assert env["AWS_LAMBDA_RUNTIME_API"] == f"127.0.0.1:{stack.port}"
+    assert "HOME" not in env and "TMPDIR" not in env  # AWS sets neither
+    assert seen["sys_path"][0] == "/var/task"
+    assert seen["uid"] == 993  # sbx_user1051, as on AWS
+    assert seen["fsize"] == 512 * 1024 * 1024  # EphemeralStorage default, per file (docs/sandbox.md)
+    assert seen["pids"][0] == 1 and len(seen["pids"]) < 5  # its own pid namespace: no host processes
+
+
+def test_sys_path__bundled_boto3_shadows_the_runtimes(lambda_client: Any) -> None:
+    name = create(
+        lambda_client,
+        {
+            "lambda_function.py": (FUNCTIONS / "sandbox_probe.py").read_text(),
+            "boto3/__init__.py": "__version__ = 'bundled-by-the-function'\n",
+        },
+    )
+    assert call(lambda_client, name, {"action": "whoami"})["boto3"] == "bundled-by-the-function"
+
+
+@pytest.fixture(scope="module")
+def fallback_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackHandle]:
+    handle = start_stack(tmp_path_factory.mktemp("fallback-stack"), lambda_sandbox="off")
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+def test_fallback__said_in_status_and_log_and_functions_still_run(fallback_stack: LocalStackHandle) -> None:
+    client = fallback_stack.client("lambda", retries={"mode": "standard", "total_max_attempts": 1})
+    name = create(client)
+    seen = call(client, name, {"action": "whoami"})
+    assert seen["env"]["TMPDIR"].endswith("/tmp")  # today's per-environment TMPDIR
+    assert seen["env"]["LAMBDA_TASK_ROOT"] != "/var/task"
+    assert lambda_sandbox(fallback_stack.settings) == "fallback (LAMBDA_PROCESS_SANDBOX=off)"
+    log = fallback_stack.log_file.read_text()
+    assert log.count("Lambda function sandbox: fallback") == 1

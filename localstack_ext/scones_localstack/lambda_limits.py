@@ -58,24 +58,24 @@ def _payload_bytes(payload: Any) -> bytes:
     """The request body as bytes: LocalStack hands the provider a stream (or bytes, or nothing)."""
     if payload is None:
         return b""
-    if isinstance(payload, bytes | bytearray):
+    if isinstance(payload, (bytes, bytearray)):
         return bytes(payload)
     return bytes(payload.read())
 
 
-def limited(invoke: Callable[..., Any], response_limit: int) -> Callable[..., Any]:
-    """Wraps ``LambdaProvider.invoke``: refuse oversized requests before anything runs, replace oversized
-    synchronous responses by AWS's function error."""
+def limited(
+    invoke: Callable[..., Any], response_limit: int, too_large: Callable[[str], Exception]
+) -> Callable[..., Any]:
+    """Wraps ``LambdaProvider.invoke``: refuse oversized requests before anything runs (raising
+    ``too_large(message)``), replace oversized synchronous responses by AWS's function error."""
 
     @functools.wraps(invoke)
     def wrapper(self: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
-        from localstack.services.lambda_.invocation.lambda_models import RequestEntityTooLargeException
-
         invocation_type = kwargs.get("invocation_type")
         raw = kwargs.get("payload")
         body = _payload_bytes(raw)
         if message := request_error(len(body), invocation_type):
-            raise RequestEntityTooLargeException(message)
+            raise too_large(message)
         if raw is not None:  # no payload stays no payload: LocalStack then sends the function {}
             kwargs["payload"] = io.BytesIO(body)
         response = invoke(self, context, *args, **kwargs)
@@ -94,8 +94,10 @@ def limited(invoke: Callable[..., Any], response_limit: int) -> Callable[..., An
 def install() -> None:
     """Idempotent; patches the provider class before LocalStack builds its dispatch table from it."""
     from localstack import config
+    from localstack.services.lambda_.invocation.lambda_models import RequestEntityTooLargeException
     from localstack.services.lambda_.provider import LambdaProvider
 
     if not getattr(LambdaProvider.invoke, _MARK, False):
         limit = int(config.LAMBDA_LIMITS_MAX_FUNCTION_PAYLOAD_SIZE_BYTES)
-        setattr(LambdaProvider, "invoke", limited(LambdaProvider.invoke, limit))  # noqa: B010 (a method)
+        wrapper = limited(LambdaProvider.invoke, limit, RequestEntityTooLargeException)
+        setattr(LambdaProvider, "invoke", wrapper)  # noqa: B010 (mypy: cannot assign to a method)

@@ -94,3 +94,11 @@ def stepfunctions_errors_as_aws() -> None:
     from scones_localstack.stepfunctions.errors import install
 
     install()
+
+
+@hooks.on_runtime_create()
+def sagemaker_runtime_empty_endpoint_name() -> None:
+    """An empty EndpointName answers ValidationError, not a retryable 500 (see sagemaker.validation)."""
+    from scones_localstack.sagemaker.validation import install
+
+    install()

@@ -232,6 +232,7 @@ class EndpointLifecycle:
                 return
             if entry.restarts >= self.settings.max_restarts:
                 entry.active = None
+                processes.stop(dead, grace=0)  # already dead: this releases its TMPDIR
                 self._set_status(
                     key,
                     "Failed",
@@ -245,6 +246,7 @@ class EndpointLifecycle:
             restarts = entry.restarts
             LOG.warning("stand-in for %s exited with code %s; restart %d", key, code, restarts)
             self._set_status(key, "SystemUpdating", f"stand-in process exited with code {code}; restarting")
+        processes.stop(dead, grace=0)  # already dead: this releases its TMPDIR (a SIGKILL left the model)
         stamp = datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
 
         def ok() -> None:

@@ -2,7 +2,9 @@
 
 Why its own module: the control plane decides *when* a process starts or stops, the runtime only needs
 "which port serves this endpoint now", and both must agree on one registry guarded by one lock.
-Each stand-in runs in its own session (process group) so a stop reaches its children too.
+Each stand-in runs in its own session (process group) so a stop reaches its children too, and with its own
+TMPDIR (where it unpacks ModelDataUrl), which is deleted once the process is gone: the stand-in deletes its
+unpacked model itself on any exit it sees, but a SIGKILLed process cannot, so the folder's creator does.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -55,6 +58,7 @@ class Standin:
     port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
+    tmpdir: Path  # the process's TMPDIR, created for it and deleted after it ends
 
     @property
     def alive(self) -> bool:
@@ -103,17 +107,23 @@ def launch(spec: StandinSpec, gateway_url: str, settings: Settings) -> Standin:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{spec.account_id}-{spec.region}-{spec.endpoint_name}-{port}.log"
     env = standin_env(spec, port, gateway_url, settings, os.environ)
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            list(settings.endpoint_cmd),
-            env=env,
-            cwd=str(settings.repo_root),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Standin(spec=spec, port=port, proc=proc, log_path=log_path)
+    tmpdir = Path(tempfile.mkdtemp(prefix=f"scones-endpoint-{spec.endpoint_name}-"))
+    env["TMPDIR"] = str(tmpdir)
+    try:
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                list(settings.endpoint_cmd),
+                env=env,
+                cwd=str(settings.repo_root),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    except OSError:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+    return Standin(spec=spec, port=port, proc=proc, log_path=log_path, tmpdir=tmpdir)
 
 
 def ping(port: int, timeout: float = 2.0) -> tuple[int, bytes]:
@@ -173,7 +183,8 @@ def wait_healthy(standin: Standin, timeout: float, interval: float = 0.05) -> No
 
 
 def stop(standin: Standin, grace: float = 5.0) -> int | None:
-    """SIGTERM the stand-in's process group (it flushes capture buffers), SIGKILL after ``grace`` seconds."""
+    """SIGTERM the stand-in's process group (it flushes capture buffers), SIGKILL after ``grace`` seconds;
+    then delete its TMPDIR (the unpacked model). Also the way to release a stand-in that died by itself."""
     proc = standin.proc
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -187,6 +198,7 @@ def stop(standin: Standin, grace: float = 5.0) -> int | None:
     # Children that outlived the leader (same session) get the same end.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+    shutil.rmtree(standin.tmpdir, ignore_errors=True)
     return proc.returncode
 
 

@@ -2,11 +2,14 @@
 
 Why a dumb passthrough: the stand-in owns the wire behaviour (ModelError shapes, the invoked-variant header,
 data capture, size limits), so the gateway must not re-serialize anything. The runtime only adds what only it
-can know: "endpoint not found", a timeout as SageMaker reports it, and waiting out a restart or a swap.
+can know: "endpoint not found", a timeout as SageMaker reports it, and waiting out a restart or a swap; and,
+before any of that, what AWS checks first: the input's constraints (validation.py), so an invalid request is
+refused the same whether or not a stand-in serves the name.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -21,6 +24,7 @@ from rolo.request import get_raw_path
 
 from .lifecycle import find_endpoint, get_lifecycle
 from .processes import REGISTRY, Key
+from .validation import check_request
 
 LOG = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 2.0
@@ -44,6 +48,40 @@ class EndpointUnavailable(CommonServiceException):
             f"Endpoint {name} of account {account_id} is restarting its model container; retry the request.",
             503,
         )
+
+
+class RequestTimeout(CommonServiceException):
+    """The request body did not arrive in time: AWS's common error for it (every API reference's "Common
+    Errors", e.g. https://docs.aws.amazon.com/mgn/latest/APIReference/CommonErrors.html), as the stand-in."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "RequestTimeoutException",
+            "Problems with the request at the HTTP level. Reading the Request timed out.",
+            408,
+        )
+
+
+def read_body(request: Any, timeout: float) -> bytes:
+    """The request body, or RequestTimeout when it has not arrived within ``timeout`` seconds.
+
+    Under twisted (LocalStack's default server, the one scones runs) the application is only called once
+    the whole body is in, so reading it cannot block; an in-memory body (LocalStack's internal clients)
+    cannot either. Any other server may hand over a body still arriving: then it is read by a helper
+    thread, so a lying Content-Length costs that thread, never the gateway's request thread.
+    """
+    stream = request.environ.get("wsgi.input")
+    if stream is None or isinstance(stream, io.BytesIO) or type(stream).__module__.startswith("twisted."):
+        return bytes(request.get_data())
+    box: list[bytes] = []
+    reader = threading.Thread(
+        target=lambda: box.append(request.get_data()), name="scones-sagemaker-body", daemon=True
+    )
+    reader.start()
+    reader.join(timeout)
+    if not box:
+        raise RequestTimeout()
+    return box[0]
 
 
 def forwarded_headers(headers: Any) -> dict[str, str]:
@@ -123,7 +161,7 @@ class SageMakerRuntime:
     def _post(self, context: RequestContext, key: Key, stream: bool) -> requests.Response:
         port = self._port(key)
         path = get_raw_path(context.request)
-        body = context.request.get_data()
+        body = read_body(context.request, self.lifecycle.settings.body_timeout)
         headers = forwarded_headers(context.request.headers)
         timeout = (CONNECT_TIMEOUT, self.lifecycle.settings.invoke_timeout)
         for _attempt in range(3):
@@ -147,6 +185,7 @@ class SageMakerRuntime:
         raise EndpointUnavailable(key[2], key[0])
 
     def invoke(self, context: RequestContext, request: ServiceRequest, stream: bool) -> Response:
+        check_request(context.operation, request)  # AWS validates before it looks anything up
         key = (context.account_id, context.region, request["EndpointName"])
         try:
             upstream = self._post(context, key, stream)

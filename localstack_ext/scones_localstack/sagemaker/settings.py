@@ -22,6 +22,9 @@ ENV_INVOKE_TIMEOUT = "SCONES_ENDPOINT_INVOKE_TIMEOUT"
 ENV_MAX_RESTARTS = "SCONES_ENDPOINT_MAX_RESTARTS"
 # Seconds an invoke waits for a restarting stand-in before answering ServiceUnavailable.
 ENV_RESTART_WAIT = "SCONES_ENDPOINT_RESTART_WAIT"
+# Seconds a request body may take to arrive (408 RequestTimeoutException after). The stand-ins inherit
+# LocalStack's environment, so the same variable sets their own body timeout (local_endpoint/settings.py).
+ENV_BODY_TIMEOUT = "SCONES_ENDPOINT_BODY_TIMEOUT_S"
 
 # The project root (PYTHONPATH and working directory of the stand-in); `scones up` sets it.
 ENV_PROJECT_ROOT = "SCONES_PROJECT_ROOT"
@@ -54,6 +57,7 @@ class Settings:
     invoke_timeout: float = 60.0
     max_restarts: int = 3
     restart_wait: float = 10.0
+    body_timeout: float = 5.0
     repo_root: Path = REPO_ROOT
 
     @classmethod
@@ -74,5 +78,6 @@ class Settings:
             invoke_timeout=_float(env, ENV_INVOKE_TIMEOUT, 60.0),
             max_restarts=int(max_restarts_raw),
             restart_wait=_float(env, ENV_RESTART_WAIT, 10.0),
+            body_timeout=_float(env, ENV_BODY_TIMEOUT, 5.0),
             repo_root=root,
         )

@@ -47,7 +47,7 @@ from local_endpoint.errors import (
 )
 from local_endpoint.model import Classifier
 from local_endpoint.settings import EndpointSettings
-from local_endpoint.validation import check_invoke
+from local_endpoint.validation import check_invoke, invoke_endpoint_constraints
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +258,10 @@ def create_app(
     state = EndpointState(settings, capturer=capturer)
 
     def load_in_background() -> None:
+        try:  # botocore's import takes most of a second: here, not on the first request or before binding
+            invoke_endpoint_constraints()
+        except Exception:
+            log.exception("cannot read InvokeEndpoint's constraints from botocore's service model")
         try:
             state.classifier = loader(settings)
             log.info("model loaded: classes=%s", list(state.classifier.metadata.classes))

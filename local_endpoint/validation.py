@@ -137,11 +137,12 @@ def check_invoke(endpoint_name: str | None, headers: Mapping[str, str]) -> None:
     """Raise ConstraintViolationError for an InvokeEndpoint request that AWS would refuse as invalid.
 
     ``endpoint_name`` None means the container face (no name in the path); headers are looked up by the
-    model's header names (Starlette's headers are case-insensitive).
+    model's header names, case-insensitively.
     """
     constraints = invoke_endpoint_constraints()
+    sent = {name.lower(): value for name, value in headers.items()}
     values: dict[str, str | None] = {
-        c.member: headers.get(c.location_name) for c in constraints if c.location == "header"
+        c.member: sent.get(c.location_name.lower()) for c in constraints if c.location == "header"
     }
     if endpoint_name is not None:
         values["EndpointName"] = endpoint_name

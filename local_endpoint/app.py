@@ -258,10 +258,6 @@ def create_app(
     state = EndpointState(settings, capturer=capturer)
 
     def load_in_background() -> None:
-        try:  # botocore's import takes most of a second: here, not on the first request or before binding
-            invoke_endpoint_constraints()
-        except Exception:
-            log.exception("cannot read InvokeEndpoint's constraints from botocore's service model")
         try:
             state.classifier = loader(settings)
             log.info("model loaded: classes=%s", list(state.classifier.metadata.classes))
@@ -279,6 +275,7 @@ def create_app(
                 flush_interval_s=settings.capture_flush_interval_s,
             )
         threading.Thread(target=load_in_background, name="model-loader", daemon=True).start()
+        invoke_endpoint_constraints()  # a few ms: read the service model now, not on the first request
         try:
             yield
         finally:

@@ -18,9 +18,13 @@ checks for requests that never reach a stand-in; tests on both faces assert the 
 from __future__ import annotations
 
 import functools
+import gzip
+import importlib.util
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from local_endpoint.errors import ConstraintViolationError
@@ -89,25 +93,27 @@ class Constraint:
         return [f"{subject} failed to satisfy constraint: {b}" for b in broken]
 
 
-def constraints_of(shape: Any) -> tuple[Constraint, ...]:
-    """The URI and header string members of a botocore input StructureShape, in model order."""
+def constraints_of(model: Mapping[str, Any], operation: str) -> tuple[Constraint, ...]:
+    """The URI and header string members of an operation's input, from a service model (botocore's
+    service-2.json as a dict), in model order."""
+    shapes = model["shapes"]
     found: list[Constraint] = []
-    for name, member in shape.members.items():
-        location = member.serialization.get("location")
-        if location not in ("uri", "header") or member.type_name != "string":
+    for name, ref in shapes[model["operations"][operation]["input"]["shape"]]["members"].items():
+        location = ref.get("location")
+        shape = shapes[ref["shape"]]
+        if location not in ("uri", "header") or shape["type"] != "string":
             continue
-        meta = member.metadata
-        pattern = meta.get("pattern")
+        pattern = shape.get("pattern")
         found.append(
             Constraint(
                 member=name,
                 location=location,
-                location_name=member.serialization.get("name", name),
-                min_length=meta.get("min"),
-                max_length=meta.get("max"),
+                location_name=ref.get("locationName", name),
+                min_length=shape.get("min"),
+                max_length=shape.get("max"),
                 pattern=pattern,
                 regex=java_regex(pattern) if pattern else None,
-                sensitive=bool(meta.get("sensitive")),
+                sensitive=bool(shape.get("sensitive")),
             )
         )
     return tuple(found)
@@ -123,14 +129,26 @@ def violations(constraints: tuple[Constraint, ...], values: Mapping[str, str | N
     return found
 
 
+def botocore_service_model(service: str) -> dict[str, Any]:
+    """The newest API version of ``service`` in the installed botocore's data folder, read as a file:
+    importing botocore itself costs most of a second, reading the model a few milliseconds."""
+    spec = importlib.util.find_spec("botocore")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("botocore is not installed: it carries the service model the limits come from")
+    root = Path(next(iter(spec.submodule_search_locations))) / "data" / service
+    folder = root / max(p.name for p in root.iterdir() if p.is_dir())
+    packed = folder / "service-2.json.gz"
+    raw = (
+        gzip.decompress(packed.read_bytes()) if packed.exists() else (folder / "service-2.json").read_bytes()
+    )
+    model: dict[str, Any] = json.loads(raw)
+    return model
+
+
 @functools.cache
 def invoke_endpoint_constraints() -> tuple[Constraint, ...]:
-    """InvokeEndpoint's constraints from the installed botocore's service model (loaded once)."""
-    from botocore.loaders import create_loader
-    from botocore.model import ServiceModel
-
-    model = ServiceModel(create_loader().load_service_model("sagemaker-runtime", "service-2"))
-    return constraints_of(model.operation_model("InvokeEndpoint").input_shape)
+    """InvokeEndpoint's constraints from the installed botocore's ``sagemaker-runtime`` model (read once)."""
+    return constraints_of(botocore_service_model("sagemaker-runtime"), "InvokeEndpoint")
 
 
 def check_invoke(endpoint_name: str | None, headers: Mapping[str, str]) -> None:

@@ -412,16 +412,20 @@ def test_stepfunctions__lambda_invoke_task_success_and_failure(
     sfn.delete_state_machine(stateMachineArn=machine)
 
 
-def _function_pids(name: str) -> set[int]:
-    """Host pids of a function's processes (found by the name in their environment: inside the
-    sandbox a function sees only its own pid namespace, so it cannot report its host pid)."""
-    marker = f"AWS_LAMBDA_FUNCTION_NAME={name}".encode()
+def _function_pids(localstack_pid: int) -> set[int]:
+    """Host pids of the stack's function environments: LocalStack's descendants running the shim
+    (directly, or forked by a zygote), not the zygotes themselves. A sandboxed function sees only its
+    own pid namespace, so it cannot report its host pid."""
+    import psutil
+
     found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if marker in (entry / "environ").read_bytes().split(b"\0") and not _gone(int(entry.name)):
-                    found.add(int(entry.name))
+    with contextlib.suppress(psutil.Error):
+        for proc in psutil.Process(localstack_pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                cmdline = " ".join(proc.cmdline())
+                zygote = proc.ppid() == localstack_pid and "shim_zygote" in cmdline
+                if "shim" in cmdline and not zygote and not _gone(proc.pid):
+                    found.add(proc.pid)
     return found
 
 
@@ -452,14 +456,16 @@ def test_keepalive_then_sigkilled_localstack_leaves_no_function_process(tmp_path
         )
         client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2})
         first = json.loads(invoke(client, name, {"action": "echo"})[1])
-        first_pids = _function_pids(name)
+        first_pids = _function_pids(handle.state.pid)
         assert first_pids
-        poll(lambda: not _function_pids(name) & first_pids, timeout=10)  # idle past the keepalive
+        poll(lambda: all(_gone(pid) for pid in first_pids), timeout=10)  # idle past the keepalive
         second = json.loads(invoke(client, name, {"action": "echo"})[1])
         assert second["instance"] != first["instance"]
         assert second["count"] == 1  # a cold start, not the old environment
-        assert _function_pids(name)
+        second_pids = _function_pids(handle.state.pid)
+        assert second_pids
         os.kill(handle.state.pid, signal.SIGKILL)
-        poll(lambda: not _function_pids(name), timeout=5)  # the parent watchdog (shim or supervisor)
+        # the parent watchdogs: shim, or zygote then each environment's supervisor
+        poll(lambda: all(_gone(pid) for pid in second_pids), timeout=5)
     finally:
         handle.stop()

@@ -173,7 +173,19 @@ def test_sys_path__bundled_boto3_shadows_the_runtimes(lambda_client: Any) -> Non
             "boto3/__init__.py": "__version__ = 'bundled-by-the-function'\n",
         },
     )
-    assert call(lambda_client, name, {"action": "whoami"})["boto3"] == "bundled-by-the-function"
+    seen = call(lambda_client, name, {"action": "whoami"})
+    assert seen["boto3"] == "bundled-by-the-function"
+    assert seen["botocore_preloaded"] is False  # the exec path, not the zygote that preloads boto3
+
+
+def test_zygote__cold_starts_fork_from_a_runtime_with_boto3_imported(
+    lambda_client: Any, function: str
+) -> None:
+    """Module-level code still runs per environment (the Init phase): the handler module is new in
+    each one; only the runtime and its boto3 come pre-imported (docs/sandbox.md)."""
+    seen = call(lambda_client, function, {"action": "whoami"})
+    assert seen["botocore_preloaded"] is True
+    assert seen["boto3"] != "bundled-by-the-function"
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,7 @@ from scones_localstack.lambda_executor.interpreter import (
 from scones_localstack.lambda_executor.process import RuntimeProcess
 from scones_localstack.lambda_executor.sandbox import get_mode, launcher_argv
 from scones_localstack.lambda_executor.settings import get_settings
+from scones_localstack.lambda_executor.zygote import ZygoteUnavailableError, stop_all, zygote_for
 
 LOG = logging.getLogger(__name__)
 SHIM_DIR = Path(__file__).resolve().parent
@@ -115,6 +116,7 @@ def stop_leftovers() -> None:
 
 
 ON_AFTER_SERVICE_SHUTDOWN_HANDLERS.register(stop_leftovers)
+ON_AFTER_SERVICE_SHUTDOWN_HANDLERS.register(stop_all)
 
 
 class ProcessRuntimeExecutor(RuntimeExecutor):
@@ -221,7 +223,18 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             (self.sandbox / sub).mkdir(parents=True, exist_ok=True)
         self.executor_endpoint.start()
         argv = launcher_argv(python, self._sandbox_spec()) if isolated else [python, "-u", str(SHIM)]
-        self._process = RuntimeProcess(argv, self._code_dir, self._env, self._on_exit)
+        zygote = zygote_for(python) if isolated and get_settings().zygote else None
+        if zygote is not None and zygote.can_serve(self._code_dir):
+            spec, env, cwd = self._sandbox_spec(), self._env, self._code_dir
+            try:
+                self._process = RuntimeProcess(
+                    argv, cwd, env, self._on_exit, fork=lambda: zygote.fork(spec, env, cwd)
+                )
+            except ZygoteUnavailableError as exc:
+                LOG.debug("Lambda zygote could not fork environment %s, exec instead: %s", self.id, exc)
+                self._process = RuntimeProcess(argv, self._code_dir, self._env, self._on_exit)
+        else:
+            self._process = RuntimeProcess(argv, self._code_dir, self._env, self._on_exit)
         LOG.debug("Started Lambda runtime process %s for environment %s", self._process.pid, self.id)
 
     def _sandbox_spec(self) -> dict[str, object]:

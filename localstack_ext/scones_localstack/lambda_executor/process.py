@@ -9,6 +9,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 LOG_BUFFER_BYTES = 1024 * 1024
 STOP_GRACE_S = 2.0
@@ -27,21 +28,28 @@ class RuntimeProcess:
         cwd: Path,
         env: dict[str, str],
         on_exit: Callable[[RuntimeProcess], None],
+        fork: Callable[[], Any] | None = None,
     ) -> None:
+        """``fork``: where a zygote forks the environment instead (returns a Popen look-alike whose
+        stdout is the environment's output pipe)."""
         self._lock = threading.Lock()
         self._buffer = bytearray()
         self._end = 0  # absolute offset of the byte after the last one received
         self.killed = False
         self._on_exit = on_exit
-        self.popen = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
+        self.popen: Any = (
+            fork()
+            if fork is not None
+            else subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
         )
         self._pump = threading.Thread(target=self._read, name=f"lambda-process-{self.popen.pid}", daemon=True)
         self._pump.start()

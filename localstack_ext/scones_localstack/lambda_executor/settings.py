@@ -28,6 +28,9 @@ LAMBDA_PROCESS_TIMEOUT_GRACE_S = "LAMBDA_PROCESS_TIMEOUT_GRACE_S"
 # log and `scones status`), namespaces (required: functions fail to create without it), off (fallback).
 LAMBDA_PROCESS_SANDBOX = "LAMBDA_PROCESS_SANDBOX"
 SANDBOX_CHOICES = ("auto", "namespaces", "off")
+# 1 (default): in the namespace sandbox, cold starts fork from a warm interpreter per runtime that has
+# imported the runtime and boto3 (shim_zygote.py); 0: each environment execs its interpreter.
+LAMBDA_PROCESS_ZYGOTE = "LAMBDA_PROCESS_ZYGOTE"
 # File where the executor records the sandbox mode it chose (JSON), for `scones status`.
 LAMBDA_PROCESS_SANDBOX_STATE_FILE = "LAMBDA_PROCESS_SANDBOX_STATE_FILE"
 
@@ -45,6 +48,7 @@ class ProcessExecutorSettings:
     timeout_grace_s: float
     sandbox: str = "auto"
     sandbox_state_file: Path | None = None
+    zygote: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> ProcessExecutorSettings:
@@ -72,6 +76,7 @@ class ProcessExecutorSettings:
             timeout_grace_s=grace,
             sandbox=mode,
             sandbox_state_file=Path(state_file) if state_file else None,
+            zygote=environ.get(LAMBDA_PROCESS_ZYGOTE, "1").strip().lower() not in ("0", "false", "no", "off"),
         )
 
 

@@ -11,6 +11,9 @@ import sys
 import time
 from pathlib import Path
 
+# True where the environment was forked from the runtime's warm interpreter (boto3 already imported)
+BOTOCORE_PRELOADED = "botocore" in sys.modules
+
 
 def _try_write(path):
     try:
@@ -53,6 +56,7 @@ def handler(event, context):
 
         return {
             "boto3": getattr(boto3, "__version__", None),
+            "botocore_preloaded": BOTOCORE_PRELOADED,
             "sys_path": sys.path,
             "cwd": str(Path.cwd()),
             "env": dict(os.environ),

@@ -102,3 +102,11 @@ def sagemaker_runtime_empty_endpoint_name() -> None:
     from scones_localstack.sagemaker.validation import install
 
     install()
+
+
+@hooks.on_runtime_create()
+def bind_gateway_to_listen_host() -> None:
+    """The gateway binds exactly GATEWAY_LISTEN's host and times out stalled requests (see gateway)."""
+    from scones_localstack.gateway import install
+
+    install()

@@ -16,6 +16,9 @@ ENV_HOST = "SCONES_HOST"  # gateway bind address (default 127.0.0.1)
 ENV_STATE_DIR = "SCONES_STATE_DIR"  # where run state lives (default <project>/.scones)
 ENV_STARTUP_TIMEOUT = "SCONES_STARTUP_TIMEOUT"  # seconds to wait for a healthy gateway (default 60)
 ENV_LAMBDA_KEEPALIVE_MS = "SCONES_LAMBDA_KEEPALIVE_MS"  # idle function process lifetime (LocalStack default)
+# Seconds of silence after which the gateway answers an unfinished request 400 RequestTimeout (default 5,
+# 0 = never); read by LocalStack (scones_localstack/gateway.py), so passed through as is.
+ENV_GATEWAY_BODY_TIMEOUT = "SCONES_GATEWAY_BODY_TIMEOUT_S"
 ENV_LAMBDA_SANDBOX = "SCONES_LAMBDA_SANDBOX"  # auto | namespaces | off (docs/sandbox.md; default auto)
 # Where LocalStack's Lambda executor records the function sandbox it chose, for `status`.
 SANDBOX_STATE_FILE = "lambda-sandbox.json"
@@ -49,6 +52,7 @@ class StackSettings:
     services: tuple[str, ...] = DEFAULT_SERVICES
     startup_timeout: float = 60.0
     lambda_keepalive_ms: int | None = None
+    gateway_body_timeout_s: float | None = None
     lambda_sandbox: str | None = None
 
     @classmethod
@@ -71,6 +75,8 @@ class StackSettings:
             values["state_root"] = Path(env[ENV_STATE_DIR])
         if env.get(ENV_LAMBDA_KEEPALIVE_MS):
             values["lambda_keepalive_ms"] = int(env[ENV_LAMBDA_KEEPALIVE_MS])
+        if env.get(ENV_GATEWAY_BODY_TIMEOUT):
+            values["gateway_body_timeout_s"] = float(env[ENV_GATEWAY_BODY_TIMEOUT])
         if env.get(ENV_LAMBDA_SANDBOX):
             values["lambda_sandbox"] = env[ENV_LAMBDA_SANDBOX]
         explicit = {"port": port, "host": host, "startup_timeout": startup_timeout}
@@ -131,6 +137,8 @@ class StackSettings:
         )
         if self.lambda_keepalive_ms is not None:
             env["LAMBDA_KEEPALIVE_MS"] = str(self.lambda_keepalive_ms)
+        if self.gateway_body_timeout_s is not None:
+            env[ENV_GATEWAY_BODY_TIMEOUT] = str(self.gateway_body_timeout_s)
         if self.lambda_sandbox is not None:
             env["LAMBDA_PROCESS_SANDBOX"] = self.lambda_sandbox
         return env

@@ -110,16 +110,26 @@ def _child_kinds(children: list[psutil.Process]) -> str:
             continue
         if "local_endpoint" in cmdline:
             endpoints += 1
-        elif "shim" in cmdline and not _is_sandbox_init(child):
+        elif _is_function_environment(child, cmdline):
             functions += 1
     return f"{functions} / {endpoints}"
 
 
-def _is_sandbox_init(child: psutil.Process) -> bool:
-    """A sandboxed function is two processes (supervisor and its forked pid-namespace init): count one."""
+def _is_function_environment(child: psutil.Process, cmdline: str) -> bool:
+    """One per environment: an exec'd shim or sandbox launcher, or a child of the runtime zygote;
+    not the zygote itself nor the processes a sandbox forks inside (docs/sandbox.md)."""
+
+    def command(proc: psutil.Process | None) -> str:
+        return " ".join(proc.cmdline()) if proc is not None else ""
+
+    if "shim" not in cmdline:
+        return False
     try:
         parent = child.parent()
-        return parent is not None and "shim_sandbox" in " ".join(parent.cmdline())
+        if "shim" not in command(parent):
+            return "shim_zygote" not in cmdline
+        grandparent = parent.parent() if parent is not None else None
+        return "shim_zygote" in command(parent) and "shim" not in command(grandparent)
     except psutil.Error:
         return False
 

@@ -110,3 +110,11 @@ def bind_gateway_to_listen_host() -> None:
     from scones_localstack.gateway import install
 
     install()
+
+
+@hooks.on_runtime_create()
+def one_parser_per_service() -> None:
+    """Parsers and serializers cached per service, not per botocore client (see protocol_caches)."""
+    from scones_localstack.protocol_caches import install
+
+    install()

@@ -105,7 +105,7 @@ class StackSettings:
 
     def localstack_environment(self, base: Mapping[str, str]) -> dict[str, str]:
         """LocalStack's process environment: the host's basics, none of its AWS settings, our config."""
-        keep = ("PATH", "HOME", "LANG", "LC_ALL", "USER", "LOGNAME", "SHELL", "TERM")
+        keep: tuple[str, ...] = ("PATH", "HOME", "LANG", "LC_ALL", "USER", "LOGNAME", "SHELL", "TERM")
         # Our extension's settings, read in LocalStack (localstack_ext/.../stepfunctions/settings.py).
         keep += ("SCONES_SFN_EXECUTION_RETENTION",)
         env = {k: v for k, v in base.items() if k in keep}

@@ -50,7 +50,8 @@ def service_unavailable() -> Exception:
     """AWS's common 503 error, in LocalStack's error type (serialized in the service's protocol)."""
     from localstack.aws.api import CommonServiceException
 
-    return CommonServiceException(SERVICE_UNAVAILABLE, NOT_STARTED_MESSAGE, status_code=503)
+    error: Exception = CommonServiceException(SERVICE_UNAVAILABLE, NOT_STARTED_MESSAGE, status_code=503)
+    return error
 
 
 def prune_finished_threads(threads: list[Any]) -> int:
@@ -189,7 +190,7 @@ def install() -> None:
     Execution = execution_module.Execution
     if getattr(Execution.start, _MARK, False):
         return
-    ExecutionWorker.start = start_worker  # type: ignore[method-assign]
-    ExecutionWorker._execution_logic = guarded_logic(ExecutionWorker._execution_logic)  # type: ignore[method-assign]
-    Execution.start = guarded_start(Execution.start, forget_execution)  # type: ignore[method-assign]
-    Execution.stop = guarded_stop(Execution.stop, RETENTION.finished)  # type: ignore[method-assign]
+    ExecutionWorker.start = start_worker
+    ExecutionWorker._execution_logic = guarded_logic(ExecutionWorker._execution_logic)
+    Execution.start = guarded_start(Execution.start, forget_execution)
+    Execution.stop = guarded_stop(Execution.stop, RETENTION.finished)

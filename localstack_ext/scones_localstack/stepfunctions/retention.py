@@ -70,6 +70,5 @@ def install() -> None:
     from localstack.services.stepfunctions.backend.execution import BaseExecutionWorkerCommunication
 
     if not getattr(BaseExecutionWorkerCommunication.terminated, _MARK, False):
-        BaseExecutionWorkerCommunication.terminated = counted(  # type: ignore[method-assign]
-            BaseExecutionWorkerCommunication.terminated, RETENTION
-        )
+        terminated = counted(BaseExecutionWorkerCommunication.terminated, RETENTION)
+        BaseExecutionWorkerCommunication.terminated = terminated

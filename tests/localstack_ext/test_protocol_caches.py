@@ -1,0 +1,50 @@
+"""LocalStack's request parsers and response serializers are cached per service, not per client.
+
+Why: with in-memory internal calls the request carries the calling botocore client's own
+``ServiceModel``, and LocalStack's ``functools.cache`` on ``create_parser``/``create_serializer`` is keyed
+by that object: every new client (Step Functions renews its task clients, see role_clients) added about
+1 MB (parser, serializer, routing maps) for good. Found with a tracemalloc diff of a soak
+(benchmarks/bench_soak.py). Not an AWS behaviour: memory of the emulator only.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.helpers.localstack_venv import run_probe
+
+PROBE = r"""
+import json, sys
+if sys.argv[1] == "patched":
+    from scones_localstack import hooks
+    hooks.one_parser_per_service()
+from localstack.aws.connect import connect_to
+from localstack.aws.handlers import service as service_handlers
+from localstack.aws.protocol import parser, serializer
+clients = [
+    connect_to(aws_access_key_id=f"AKIA{i}", aws_secret_access_key="x", region_name="us-east-1").lambda_
+    for i in range(3)
+]
+models = [c.meta.service_model for c in clients]
+parsers = {id(parser.create_parser(m)) for m in models}
+serializers = {id(service_handlers.create_serializer(m)) for m in models}
+op = models[0].operation_model("ListFunctions")
+third = parser.create_parser(models[2]).service.operation_model("ListFunctions")
+print(json.dumps({
+    "distinct models": len({id(m) for m in models}),
+    "parsers": len(parsers),
+    "serializers": len(serializers),
+    "same operation": third.name == op.name,
+}))
+"""
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("patched", 1), ("unpatched", 3)])
+def test_three_clients_of_one_service_share_one_parser_and_serializer(mode: str, expected: int) -> None:
+    """Unpatched (LocalStack as shipped) three clients build three of each; patched, one."""
+    out = run_probe(PROBE, mode, env={**os.environ, "AWS_EC2_METADATA_DISABLED": "true"})
+    assert out["distinct models"] == 3
+    assert (out["parsers"], out["serializers"]) == (expected, expected)
+    assert out["same operation"] is True

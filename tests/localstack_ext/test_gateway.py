@@ -34,6 +34,7 @@ from botocore.awsrequest import HTTPHeaders
 from botocore.parsers import create_parser
 
 from tests.conftest import LocalStackHandle, start_stack
+from tests.helpers.localstack_venv import run_probe
 from tests.localstack_ext import test_sagemaker as sm_helpers
 from tests.localstack_ext.test_lambda_executor import ROLE, RUNTIME, handler_zip
 
@@ -249,3 +250,17 @@ def test_settings__body_timeout_reaches_localstack(gateway_stack: LocalStackHand
     """The scones setting is passed through the LocalStack environment allow-list."""
     env: dict[str, Any] = psutil.Process(gateway_stack.state.pid).environ()
     assert float(env["SCONES_GATEWAY_BODY_TIMEOUT_S"]) == BODY_TIMEOUT_S
+
+
+SETTINGS_PROBE = """
+import json
+from scones_localstack.gateway import ENV_BODY_TIMEOUT, GatewaySettings
+values = ["", "2.5", "0", "-1", "abc", "nan"]
+print(json.dumps([GatewaySettings.from_env({ENV_BODY_TIMEOUT: v}).body_timeout_s for v in values]))
+"""
+
+
+def test_settings__body_timeout_parsing() -> None:
+    """Unset: 5 s; a number of seconds; 0 turns the timeout off; anything else falls back to 5 s (logged),
+    since the same hook installs the loopback bind, which must never be skipped over a typo."""
+    assert run_probe(SETTINGS_PROBE) == [5.0, 2.5, None, 5.0, 5.0, 5.0]

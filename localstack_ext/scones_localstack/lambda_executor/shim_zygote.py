@@ -36,12 +36,14 @@ with contextlib.suppress(ImportError):  # AWS's python runtimes ship boto3; a ve
 
 CONTROL_FD = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 PRELOADED = sorted({name.split(".")[0] for name in sys.modules})
+WAKEUP: list[int] = []  # the SIGCHLD self-pipe (read end, write end)
 
 
 def child(request: dict[str, Any], output: int, others: list[int]) -> None:
     """In the forked child: never returns."""
     try:
-        for fd in others:  # pipes of environments forked after this one
+        signal.set_wakeup_fd(-1)
+        for fd in [*others, *WAKEUP]:  # pipes of environments forked after this one, the zygote's own
             os.close(fd)
         os.setsid()
         null = os.open(os.devnull, os.O_RDONLY)
@@ -88,15 +90,22 @@ def reap(sock: socket.socket) -> None:
 
 
 def serve(sock: socket.socket) -> None:
+    """Forks on requests; reports exits as soon as SIGCHLD arrives (its wakeup fd ends the select)."""
     parent = os.getppid()
+    WAKEUP.extend(os.pipe())
+    os.set_blocking(WAKEUP[1], False)
+    signal.signal(signal.SIGCHLD, lambda _number, _frame: None)
+    signal.set_wakeup_fd(WAKEUP[1])
     send(sock, {"modules": PRELOADED})
     pending = b""
     while True:
-        ready, _, _ = select.select([sock], [], [], 0.5)
+        ready, _, _ = select.select([sock.fileno(), WAKEUP[0]], [], [], 0.5)
+        if WAKEUP[0] in ready:
+            os.read(WAKEUP[0], 4096)
         reap(sock)
         if os.getppid() != parent:
             return
-        if not ready:
+        if sock.fileno() not in ready:
             continue
         data, fds, _, _ = socket.recv_fds(sock, 1 << 20, 4)
         if not data:

@@ -78,6 +78,18 @@ def png(seed: int) -> bytes:
     return buffer.getvalue()
 
 
+def stack_mappings(pid: int) -> int:
+    """Thread-stack-sized mappings of ``pid`` (Linux): more than its live threads means finished threads
+    that something still references keep their stacks (about 10 KB of RSS each)."""
+    stack = 8 * 1024 * 1024
+    try:
+        with open(f"/proc/{pid}/maps") as maps:
+            sizes = [int(b, 16) - int(a, 16) for a, b in (line.split()[0].split("-") for line in maps)]
+    except OSError:
+        return -1
+    return sum(1 for size in sizes if stack <= size <= stack + 64 * 1024)
+
+
 @dataclass
 class Sampler:
     """LocalStack's RSS and threads against executions finished, once a second, from its own thread."""
@@ -230,6 +242,7 @@ def main() -> int:
             finished.clear()
             latencies.clear()
             every = max(100, args.executions // 10)
+            stacks0 = stack_mappings(stack_state.pid)
             with Sampler(stack_state.pid, lambda: sum(finished.values()), every) as sampler:
                 began = time.monotonic()
                 with ThreadPoolExecutor(args.workers) as pool:
@@ -238,6 +251,7 @@ def main() -> int:
 
         done = sum(finished.values())
         (_, rss0, th0), (_, rss1, th1) = sampler.samples[0], sampler.samples[-1]
+        stacks1 = stack_mappings(stack_state.pid)
         mb = 1024 * 1024
         print(f"\n{args.executions} executions, {args.workers} workers, retention {retention}:")
         print(f"  final status: {dict(finished)}; refused (503 after retries): {refused}")
@@ -254,6 +268,7 @@ def main() -> int:
             f"  LocalStack RSS {rss0 / mb:.0f} MB → {rss1 / mb:.0f} MB"
             f" (+{(rss1 - rss0) / 1024 / max(1, done):.1f} KB"
             f" per execution overall); threads {th0} → {th1}"
+            f" ({stacks0} → {stacks1} thread stacks mapped)"
         )
         print(
             f"  RSS slope past the retention window ({retention} executions): "

@@ -47,6 +47,11 @@ class Retention:
         for execution in expired:
             if executions.get(execution.exec_arn) is execution:  # not a later one of the same name
                 executions.pop(execution.exec_arn, None)
+            # Execution, worker and worker communication reference each other: without this the
+            # history would wait for a full garbage collection, which a large heap rarely runs.
+            worker = execution.exec_worker
+            if worker is not None:
+                worker.env = None
 
 
 RETENTION = Retention(EXECUTION_RETENTION)

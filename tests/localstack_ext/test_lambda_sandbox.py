@@ -206,3 +206,28 @@ def test_fallback__said_in_status_and_log_and_functions_still_run(fallback_stack
     assert lambda_sandbox(fallback_stack.settings) == "fallback (LAMBDA_PROCESS_SANDBOX=off)"
     log = fallback_stack.log_file.read_text()
     assert log.count("Lambda function sandbox: fallback") == 1
+
+
+SETTINGS_PROBE = """
+import json, sys
+from scones_localstack.lambda_executor.settings import ProcessExecutorConfigError, ProcessExecutorSettings
+from scones_localstack.lambda_executor.sandbox import decide
+out = {}
+for value in sys.argv[1:]:
+    try:
+        settings = ProcessExecutorSettings.from_env({"LAMBDA_PROCESS_SANDBOX": value})
+        out[value] = decide(settings).describe() if value == "off" else settings.sandbox
+    except ProcessExecutorConfigError as exc:
+        out[value] = f"error: {exc}"
+print(json.dumps(out))
+"""
+
+
+def test_setting__sandbox_values() -> None:
+    """A bad value is a named configuration error, not a silent default."""
+    from tests.helpers.localstack_venv import run_probe
+
+    seen = run_probe(SETTINGS_PROBE, "auto", "NAMESPACES", "off", "bogus")
+    assert seen["auto"] == "auto" and seen["NAMESPACES"] == "namespaces"
+    assert seen["off"] == "fallback (LAMBDA_PROCESS_SANDBOX=off)"
+    assert seen["bogus"] == "error: LAMBDA_PROCESS_SANDBOX must be one of auto, namespaces, off, got 'bogus'"

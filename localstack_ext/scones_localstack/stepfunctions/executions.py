@@ -12,8 +12,15 @@ out of pids or threads or memory because of other work; LocalStack's own count s
 Here the first case removes the record and answers ``ServiceUnavailable`` (503: AWS's common error for
 "a temporary failure of the server", which botocore retries), the second ends the execution FAILED
 with ``States.Runtime``, and StopExecution on a RUNNING execution with no live worker marks it ABORTED,
-as AWS does for any RUNNING execution. Finished threads are also dropped from LocalStack's shutdown
-list (``TMP_THREADS``), which otherwise keeps every execution's three to five thread objects forever.
+as AWS does for any RUNNING execution.
+
+Why threads ran out: LocalStack appends every execution's threads (worker, program, one per Task
+state: five for our workflow) to its shutdown list ``TMP_THREADS`` and never prunes it. A finished
+thread that is still referenced is never joined or detached, so its 8 MB stack stays mapped (about
+10 KB resident, and two memory mappings). ``vm.max_map_count`` is 65,530 here: after about 32,000 such
+threads (some 6,500 executions) mmap fails and so does every new thread, which is where the soak lost
+executions. Finished threads are now pruned from that list at every start, and the worker's own
+thread is remembered weakly.
 """
 
 from __future__ import annotations

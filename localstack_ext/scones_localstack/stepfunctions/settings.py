@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 ENV_EXECUTION_RETENTION = "SCONES_SFN_EXECUTION_RETENTION"
 # Enough for `scones run`, which describes each execution moments after it ends, and for a person looking
-# at the last runs; small enough that a soak of any length stays within tens of MB (an execution of our
-# workflow holds about 40 KB: its input, history and output).
+# at the last runs; small enough that a soak of any length stays within tens of MB (a kept execution of
+# our workflow is its input, history and output: tens of KB).
 DEFAULT_EXECUTION_RETENTION = 1000
 
 

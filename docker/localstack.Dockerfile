@@ -71,6 +71,7 @@ ENV OVERRIDE_IN_DOCKER=0 \
     SKIP_SSL_CERT_DOWNLOAD=1 \
     LAMBDA_RUNTIME_EXECUTOR=process \
     LAMBDA_PROCESS_PYTHON_MAPPING='{"python3.13": "/opt/scones/.venv-lambda/bin/python"}' \
+    LAMBDA_PROCESS_SANDBOX_STATE_FILE=/var/lib/scones/localstack/lambda-sandbox.json \
     SCONES_ENDPOINT_CMD="/opt/scones/.venv-endpoint/bin/python -m local_endpoint serve" \
     SCONES_PROJECT_ROOT=/opt/scones \
     PYTHONUNBUFFERED=1 \

@@ -23,6 +23,9 @@ ENV_LAMBDA_SANDBOX = "SCONES_LAMBDA_SANDBOX"  # auto | namespaces | off (docs/sa
 # Where LocalStack's Lambda executor records the function sandbox it chose, for `status`.
 SANDBOX_STATE_FILE = "lambda-sandbox.json"
 
+# Settings of our LocalStack extension a user may set in the shell that runs `scones up`: passed as they are.
+PASSED_TO_LOCALSTACK = ("SCONES_SFN_EXECUTION_RETENTION", "SCONES_ENDPOINT_BODY_TIMEOUT_S")
+
 DEFAULT_PORT = 4566
 DEFAULT_HOST = "127.0.0.1"
 # What the workflow needs. sagemaker + sagemaker-runtime come from our extension (both must be listed).
@@ -106,8 +109,8 @@ class StackSettings:
     def localstack_environment(self, base: Mapping[str, str]) -> dict[str, str]:
         """LocalStack's process environment: the host's basics, none of its AWS settings, our config."""
         keep: tuple[str, ...] = ("PATH", "HOME", "LANG", "LC_ALL", "USER", "LOGNAME", "SHELL", "TERM")
-        # Our extension's settings, read in LocalStack (localstack_ext/.../stepfunctions/settings.py).
-        keep += ("SCONES_SFN_EXECUTION_RETENTION",)
+        # Our extension's settings, read in LocalStack (stepfunctions/settings.py, sagemaker/settings.py).
+        keep += PASSED_TO_LOCALSTACK
         env = {k: v for k, v in base.items() if k in keep}
         fs = self.state_dir / "fs"
         env.update(

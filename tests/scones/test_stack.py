@@ -98,3 +98,15 @@ def test_status__reads_state_written_by_up(tmp_path: Path) -> None:
     finally:
         stack.stop(settings)
     assert not (settings.state_dir / "state.json").exists()
+
+
+def test_localstack_environment__passes_the_extension_settings_a_user_sets() -> None:
+    """`scones up` builds LocalStack's environment from an allow-list; the extension's own settings
+    (execution retention, the stand-ins' body-read timeout) must reach it, the host's AWS ones must not."""
+    from scones.stack.settings import PASSED_TO_LOCALSTACK, StackSettings
+
+    shell = {name: "7" for name in PASSED_TO_LOCALSTACK} | {"AWS_PROFILE": "prod"}
+    env = StackSettings().localstack_environment(shell)
+    assert {name: env.get(name) for name in PASSED_TO_LOCALSTACK} == dict.fromkeys(PASSED_TO_LOCALSTACK, "7")
+    assert "SCONES_ENDPOINT_BODY_TIMEOUT_S" in PASSED_TO_LOCALSTACK
+    assert "AWS_PROFILE" not in env

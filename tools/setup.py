@@ -42,6 +42,7 @@ class Env:
     requirements: list[str]  # pip arguments (after the constraints)
     inputs: list[str] = field(default_factory=list)  # extra files whose content invalidates the stamp
     check: str = "import sys"  # a smoke test run with the env's interpreter
+    lint: str | None = None  # constraints/ file of dev-only tools installed on top (the images skip them)
 
 
 ENVS: dict[str, Env] = {
@@ -62,6 +63,7 @@ ENVS: dict[str, Env] = {
         requirements=["-r", "constraints/localstack.txt", "-e", "./localstack_ext"],
         inputs=["localstack_ext/pyproject.toml"],
         check="import localstack.runtime.main, scones_localstack",
+        lint="localstack-lint.txt",  # mypy for `make lint`, against LocalStack's own types
     ),
     "lambda": Env(
         name=".venv-lambda",
@@ -149,7 +151,8 @@ def find_python(version: str) -> str:
 def _digest(env: Env, python_version: str) -> str:
     h = hashlib.sha256()
     h.update(json.dumps([env.python, python_version, env.requirements]).encode())
-    for rel in [f"constraints/{env.constraints}", *env.inputs]:
+    lint = [f"constraints/{env.lint}"] if env.lint else []
+    for rel in [f"constraints/{env.constraints}", *lint, *env.inputs]:
         path = ROOT / rel
         h.update(rel.encode())
         h.update(path.read_bytes() if path.exists() else b"<missing>")
@@ -186,6 +189,8 @@ def ensure(key: str, *, force: bool = False, quiet: bool = True) -> Path:
     if constraints.exists():
         pip += ["-c", str(constraints)]
     _run(pip + env.requirements, quiet)
+    if env.lint:  # a second install: the env's own pins hold, and these stay out of its constraints file
+        _run([*pip, "-r", str(CONSTRAINTS / env.lint)], quiet)
     check = subprocess.run([str(vpy), "-c", env.check], cwd=ROOT, capture_output=True, text=True)
     if check.returncode != 0:
         raise SetupError(f"{env.name} was built but does not work:\n{check.stderr[-2000:]}")
@@ -229,6 +234,12 @@ def ensure_chromium() -> None:
 SYSTEM_STEPS = {"chromium": ensure_chromium}  # run after the venvs by default; no stamp, checked live
 
 
+def _pin_name(line: str) -> str:
+    """The normalised package name of a `name==version` line ("" for comments and blanks)."""
+    name = line.split("#", 1)[0].split("==", 1)[0].strip()
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
 def refreeze(key: str) -> None:
     """Rewrite a constraints file from what the env holds now (after a deliberate upgrade)."""
     env = ENVS[key]
@@ -242,6 +253,9 @@ def refreeze(key: str) -> None:
     path = CONSTRAINTS / env.constraints
     header = [line for line in path.read_text().splitlines() if line.startswith("#")] if path.exists() else []
     pins = [line for line in out.splitlines() if line and not line.startswith("-e")]
+    if env.lint:  # dev-only tools keep their own file (see Env.lint)
+        lint_names = {_pin_name(line) for line in (CONSTRAINTS / env.lint).read_text().splitlines()}
+        pins = [line for line in pins if _pin_name(line) not in lint_names]
     path.write_text("\n".join(header + pins) + "\n")
     print(f"setup: wrote {path.relative_to(ROOT)} ({len(pins)} pins)")
 

@@ -122,8 +122,10 @@ def timeout_response(headers: dict[str, str]) -> bytes:
 def _channel_class(body_timeout_s: float | None) -> type:
     """rolo's HTTP/1.1 channel with the request-read timer (built late: twisted imports stay in the hook)."""
     from rolo.serving.twisted import HeaderPreservingHTTPChannel
+    from twisted.internet.protocol import connectionDone
+    from twisted.python.failure import Failure
 
-    class RequestTimeoutHTTPChannel(HeaderPreservingHTTPChannel):  # type: ignore[misc]
+    class RequestTimeoutHTTPChannel(HeaderPreservingHTTPChannel):
         """Arms a timer on the first byte of a request, re-arms it on every byte until the request is
         complete (`allContentReceived`), answers 400 RequestTimeout and closes when it fires."""
 
@@ -141,7 +143,7 @@ def _channel_class(body_timeout_s: float | None) -> type:
             self._cancelReadTimer()
             super().allContentReceived()
 
-        def connectionLost(self, reason: Any) -> None:
+        def connectionLost(self, reason: Failure = connectionDone) -> None:
             self._cancelReadTimer()
             super().connectionLost(reason)
 
@@ -167,7 +169,9 @@ def _channel_class(body_timeout_s: float | None) -> type:
             LOG.info(
                 "request not complete after %s s of silence, answering 400 RequestTimeout", self.bodyTimeout
             )
-            self.transport.write(timeout_response(headers))
+            # twisted's zope interfaces declare methods without self; mypy reads them right only with the
+            # mypy-zope plugin (not used), here and for the implementers passed below.
+            self.transport.write(timeout_response(headers))  # type: ignore[call-arg, misc]
             # As twisted's own idle timeout does: close after the write, abort if the client won't read it.
             if self.abortTimeout is not None:
                 self._abortingCall = self.callLater(self.abortTimeout, self.forceAbortClient)
@@ -185,14 +189,15 @@ def _register(self: Any, gateway: Any, listen: list[Any], ssl_creds: tuple[str, 
 
     site = TwistedGateway(gateway)
     channel_class = _channel_class(SETTINGS.body_timeout_s)
-    site.protocol = lambda: PriorKnowledgeHTTPChannelProtocol(channel_class())
+    # As LocalStack's own register does: the site builds each connection's protocol with this factory.
+    site.protocol = lambda: PriorKnowledgeHTTPChannelProtocol(channel_class())  # type: ignore[method-assign]
 
     protocol_factory: Any = site
     if ssl_creds:
         cert_file_name, key_file_name = ssl_creds
         context_factory = ssl.DefaultOpenSSLContextFactory(key_file_name, cert_file_name)
         context_factory.getContext().use_certificate_chain_file(cert_file_name)
-        protocol_factory = TLSMultiplexerFactory(context_factory, False, site)
+        protocol_factory = TLSMultiplexerFactory(context_factory, False, site)  # type: ignore[arg-type]
 
     for host_and_port in listen:
         endpoint: Any
@@ -213,4 +218,4 @@ def install() -> None:
     from localstack.runtime.server.twisted import TwistedRuntimeServer
 
     SETTINGS = GatewaySettings.from_env()
-    TwistedRuntimeServer.register = _register
+    TwistedRuntimeServer.register = _register  # type: ignore[method-assign]

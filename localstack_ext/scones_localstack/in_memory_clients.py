@@ -85,7 +85,7 @@ def fix_user_agent(client: Any) -> None:
     client._user_agent_creator = FixedUserAgent(creator.to_string())
 
 
-def register(client: Any, internal_url: str) -> Any:
+def register(client: Any, internal_url: str | None) -> Any:
     """Opt one internal client in, if its requests go to LocalStack's own (short-circuited) gateway."""
     if internal_url and internal_url in (client.meta.endpoint_url or ""):
         client.meta.events.register("choose-signer", choose_header_only)
@@ -101,7 +101,7 @@ def install() -> None:
 
     if not config.IN_MEMORY_CLIENT or getattr(InternalClientFactory._get_client_post_hook, _MARK, False):
         return
-    botocore.auth.AUTH_TYPE_MAPS[SIGNATURE_VERSION] = HeaderOnlySigV4  # type: ignore[assignment]
+    botocore.auth.AUTH_TYPE_MAPS[SIGNATURE_VERSION] = HeaderOnlySigV4
     original = InternalClientFactory._get_client_post_hook
 
     def post_hook(self: Any, client: Any) -> Any:

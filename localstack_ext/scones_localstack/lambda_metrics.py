@@ -35,6 +35,7 @@ def install() -> None:
     """Idempotent; patches the name the version manager imported."""
     from localstack.services.lambda_.invocation import version_manager
 
-    if not getattr(version_manager.start_thread, _MARK, False):
+    # start_thread is the name version_manager imported (no explicit re-export): that binding is what runs.
+    if not getattr(version_manager.start_thread, _MARK, False):  # type: ignore[attr-defined]
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lambda-cw-metrics")
-        version_manager.start_thread = pooled(version_manager.start_thread, pool)
+        version_manager.start_thread = pooled(version_manager.start_thread, pool)  # type: ignore[attr-defined]

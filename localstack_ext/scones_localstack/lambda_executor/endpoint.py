@@ -35,7 +35,9 @@ LOG = logging.getLogger(__name__)
 
 
 class ProcessExecutorEndpoint(ExecutorEndpoint):
-    container_port: int | None
+    # LocalStack's __init__ takes `int | None` (ours is None until the process listens) but annotates
+    # the attribute int.
+    container_port: int | None  # type: ignore[assignment]
     startup_future: Future[bool] | None
     invocation_future: Future[InvocationResult] | None
 

@@ -56,11 +56,13 @@ class RuntimeProcess:
 
     @property
     def pid(self) -> int:
-        return self.popen.pid
+        pid: int = self.popen.pid  # popen is a subprocess.Popen or the zygote's stand-in: Any
+        return pid
 
     @property
     def returncode(self) -> int | None:
-        return self.popen.poll()
+        code: int | None = self.popen.poll()
+        return code
 
     def alive(self) -> bool:
         return self.popen.poll() is None

@@ -8,6 +8,7 @@ every other operation to moto in-process (unimplemented ones answer moto's 501 I
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from localstack.aws.api import CommonServiceException, RequestContext, ServiceRequest, ServiceResponse
@@ -78,7 +79,7 @@ class SageMakerControlPlane(ServiceLifecycleHook):
         finally:
             events.infra_stopping.set()
 
-    def create_endpoint(self, context: RequestContext, request: ServiceRequest) -> ServiceResponse:
+    def create_endpoint(self, context: RequestContext, request: Mapping[str, Any]) -> ServiceResponse:
         name = request["EndpointName"]
         key = _key(context, name)
         with self._create_lock:  # moto alone would silently overwrite a duplicate
@@ -88,7 +89,7 @@ class SageMakerControlPlane(ServiceLifecycleHook):
             self.lifecycle.start_create(key)
         return result
 
-    def update_endpoint(self, context: RequestContext, request: ServiceRequest) -> ServiceResponse:
+    def update_endpoint(self, context: RequestContext, request: Mapping[str, Any]) -> ServiceResponse:
         name, config_name = request["EndpointName"], request["EndpointConfigName"]
         key = _key(context, name)
         with self._create_lock:
@@ -105,13 +106,13 @@ class SageMakerControlPlane(ServiceLifecycleHook):
                 raise ValidationException(str(exc)) from exc
         return {"EndpointArn": endpoint.arn}
 
-    def delete_endpoint(self, context: RequestContext, request: ServiceRequest) -> ServiceResponse:
+    def delete_endpoint(self, context: RequestContext, request: Mapping[str, Any]) -> ServiceResponse:
         name = request["EndpointName"]
         if name in backend(context.account_id, context.region).endpoints:
             self.lifecycle.delete(_key(context, name))
         return call_moto(context)  # moto's ValidationException for an unknown name
 
-    def describe_endpoint(self, context: RequestContext, request: ServiceRequest) -> ServiceResponse:
+    def describe_endpoint(self, context: RequestContext, request: Mapping[str, Any]) -> ServiceResponse:
         result = call_moto(context)
         endpoint = backend(context.account_id, context.region).endpoints.get(request["EndpointName"])
         summary = data_capture_summary(endpoint.data_capture_config if endpoint else None)
@@ -126,7 +127,7 @@ class SageMakerControlPlane(ServiceLifecycleHook):
 
 
 def dispatch_table(provider: SageMakerControlPlane) -> DispatchTable:
-    def to_moto(context: RequestContext, _request: ServiceRequest) -> ServiceResponse:
+    def to_moto(context: RequestContext, request: ServiceRequest) -> ServiceResponse:
         return call_moto(context)
 
     table: DispatchTable = dict.fromkeys(load_service("sagemaker").operation_names, to_moto)

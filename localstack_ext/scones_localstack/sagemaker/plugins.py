@@ -19,7 +19,8 @@ def sagemaker() -> Any:
 
     relax_instance_types()
     provider = SageMakerControlPlane()
-    return Service.for_provider(provider, dispatch_table_factory=dispatch_table)
+    # for_provider calls the factory with this same provider, typed as any ServiceProvider: close over ours.
+    return Service.for_provider(provider, dispatch_table_factory=lambda _: dispatch_table(provider))
 
 
 @aws_provider(api="sagemaker-runtime")
@@ -31,8 +32,8 @@ def sagemaker_runtime() -> Any:
     provider = SageMakerRuntime()
     return Service.for_provider(
         provider,
-        dispatch_table_factory=lambda p: {
-            "InvokeEndpoint": p.invoke_endpoint,
-            "InvokeEndpointWithResponseStream": p.invoke_endpoint_with_response_stream,
+        dispatch_table_factory=lambda _: {
+            "InvokeEndpoint": provider.invoke_endpoint,
+            "InvokeEndpointWithResponseStream": provider.invoke_endpoint_with_response_stream,
         },
     )

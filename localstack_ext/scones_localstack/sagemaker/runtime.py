@@ -13,11 +13,11 @@ import io
 import json
 import logging
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, cast
 
 import requests
-from localstack.aws.api import CommonServiceException, RequestContext, ServiceRequest
+from localstack.aws.api import CommonServiceException, RequestContext
 from localstack.http import Response
 from requests.adapters import HTTPAdapter
 from rolo.request import get_raw_path
@@ -184,25 +184,26 @@ class SageMakerRuntime:
             raise EndpointNotFound(key[2], key[0])
         raise EndpointUnavailable(key[2], key[0])
 
-    def invoke(self, context: RequestContext, request: ServiceRequest, stream: bool) -> Response:
+    def invoke(self, context: RequestContext, request: Mapping[str, Any], stream: bool) -> Response:
         check_request(context.operation, request)  # AWS validates before it looks anything up
         key = (context.account_id, context.region, request["EndpointName"])
+        request_id = cast(str, context.request_id)  # Optional in the annotation; __init__ always sets one
         try:
             upstream = self._post(context, key, stream)
         except requests.exceptions.ReadTimeout:
             return timeout_model_error(
-                key[2], key[0], key[1], self.lifecycle.settings.invoke_timeout, context.request_id
+                key[2], key[0], key[1], self.lifecycle.settings.invoke_timeout, request_id
             )
-        headers = response_headers(upstream, context.request_id)
+        headers = response_headers(upstream, request_id)
         if not stream:
             return Response(upstream.content, upstream.status_code, headers=headers)
         return Response(_chunks(upstream), upstream.status_code, headers=headers)
 
-    def invoke_endpoint(self, context: RequestContext, request: ServiceRequest) -> Response:
+    def invoke_endpoint(self, context: RequestContext, request: Mapping[str, Any]) -> Response:
         return self.invoke(context, request, stream=False)
 
     def invoke_endpoint_with_response_stream(
-        self, context: RequestContext, request: ServiceRequest
+        self, context: RequestContext, request: Mapping[str, Any]
     ) -> Response:
         return self.invoke(context, request, stream=True)
 

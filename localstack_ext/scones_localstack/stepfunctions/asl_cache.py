@@ -114,4 +114,4 @@ def install() -> None:
     from localstack.services.stepfunctions.asl.parse.asl_parser import AmazonStateLanguageParser
 
     if not getattr(AmazonStateLanguageParser.parse, _MARK, False):
-        AmazonStateLanguageParser.parse = staticmethod(cached_parser())  # type: ignore[method-assign]
+        AmazonStateLanguageParser.parse = staticmethod(cached_parser())  # type: ignore[method-assign, assignment]

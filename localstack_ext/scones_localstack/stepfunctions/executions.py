@@ -200,7 +200,8 @@ def install() -> None:
     Execution = execution_module.Execution
     if getattr(Execution.start, _MARK, False):
         return
-    ExecutionWorker.start = start_worker
-    ExecutionWorker._execution_logic = guarded_logic(ExecutionWorker._execution_logic)
-    Execution.start = guarded_start(Execution.start, forget_execution)
-    Execution.stop = guarded_stop(Execution.stop, RETENTION.finished)
+    # Patching LocalStack's classes is the point of this module (mypy: "cannot assign to a method").
+    ExecutionWorker.start = start_worker  # type: ignore[method-assign]
+    ExecutionWorker._execution_logic = guarded_logic(ExecutionWorker._execution_logic)  # type: ignore[method-assign]
+    Execution.start = guarded_start(Execution.start, forget_execution)  # type: ignore[method-assign, assignment]
+    Execution.stop = guarded_stop(Execution.stop, RETENTION.finished)  # type: ignore[method-assign]

@@ -30,4 +30,4 @@ def install() -> None:
 
     service = state_task_service.StateTaskService
     if not getattr(service._get_boto_operation_model, _MARK, False):
-        service._get_boto_operation_model = staticmethod(cached(service._get_boto_operation_model))  # type: ignore[method-assign]
+        service._get_boto_operation_model = staticmethod(cached(service._get_boto_operation_model))  # type: ignore[method-assign, assignment]

@@ -76,4 +76,4 @@ def install() -> None:
 
     if not getattr(BaseExecutionWorkerCommunication.terminated, _MARK, False):
         terminated = counted(BaseExecutionWorkerCommunication.terminated, RETENTION)
-        BaseExecutionWorkerCommunication.terminated = terminated
+        BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]

@@ -7,8 +7,6 @@ boto3 over loopback. Only real AWS is out of reach; where AWS behaviour is unver
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import signal
@@ -16,100 +14,29 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 from botocore.exceptions import ClientError, WaiterError
-from PIL import Image
 
-from tests.conftest import SHARED_DATA, LocalStackHandle
-from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
+from tests.conftest import LocalStackHandle
+from tests.helpers.sagemaker_endpoints import (
+    ACCOUNT,
+    FAST_WAIT,
+    MODEL_BUCKET,
+    NO_RETRY,
+    ROLE,
+    create_config,
+    gone,
+    png_bytes,
+    standin_port,
+    standins,
+    upload_model,
+)
 
 pytestmark = pytest.mark.integration
 
-ACCOUNT = "000000000000"
-ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-tests"
-MODEL_BUCKET = "sm-tests-models"
 CAPTURE_BUCKET = "sm-tests-capture"
-FAST_WAIT = {"Delay": 0.25, "MaxAttempts": 240}  # the stock waiter would sleep 30 s before its second poll
-NO_RETRY = {"retries": {"mode": "standard", "max_attempts": 1}}
-
-
-# -- helpers -------------------------------------------------------------------------------------------
-def png_bytes() -> bytes:
-    """A real CIFAR-100 test PNG when ../shared is present, else a generated 32x32 PNG (same codec path)."""
-    folder = SHARED_DATA / "cifar100-vehicles" / "test"
-    if folder.is_dir():
-        return sorted(folder.glob("bicycle_*.png"))[0].read_bytes()
-    buf = io.BytesIO()
-    Image.new("RGB", (32, 32), (200, 30, 30)).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def standins(ls_pid: int) -> dict[str, psutil.Process]:
-    """LocalStack's stand-in children by endpoint name (read from their environment)."""
-    found: dict[str, psutil.Process] = {}
-    for child in psutil.Process(ls_pid).children(recursive=False):
-        try:
-            env = child.environ()
-            if "SCONES_ENDPOINT_NAME" in env and child.status() != psutil.STATUS_ZOMBIE:
-                found[env["SCONES_ENDPOINT_NAME"]] = child
-        except psutil.Error:
-            continue
-    return found
-
-
-def standin_port(proc: psutil.Process) -> int:
-    return int(proc.environ()["SCONES_ENDPOINT_PORT"])
-
-
-def gone(proc: psutil.Process, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if proc.status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def upload_model(s3: Any, key: str = "tiny/model.tar.gz", tmp: Path | None = None) -> str:
-    assert tmp is not None
-    tar = pack_model_tar(build_tiny_artifact(tmp / "artifact"), tmp / "model.tar.gz")
-    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
-        s3.create_bucket(Bucket=MODEL_BUCKET)
-    s3.upload_file(str(tar), MODEL_BUCKET, key)
-    return f"s3://{MODEL_BUCKET}/{key}"
-
-
-def create_config(
-    sm: Any, name: str, model: str, variant: str = "AllTraffic", capture: str | None = None
-) -> None:
-    kwargs: dict[str, Any] = {}
-    if capture:
-        kwargs["DataCaptureConfig"] = {
-            "EnableCapture": True,
-            "InitialSamplingPercentage": 100,
-            "DestinationS3Uri": capture,
-            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
-            "CaptureContentTypeHeader": {"JsonContentTypes": ["application/json"]},
-        }
-    sm.create_endpoint_config(
-        EndpointConfigName=name,
-        ProductionVariants=[
-            {
-                "VariantName": variant,
-                "ModelName": model,
-                "InstanceType": "ml.m5.xlarge",
-                "InitialInstanceCount": 1,
-            }
-        ],
-        **kwargs,
-    )
 
 
 def deploy(sm: Any, name: str, config: str) -> str:

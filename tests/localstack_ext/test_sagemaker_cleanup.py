@@ -17,15 +17,7 @@ import psutil
 import pytest
 
 from tests.conftest import LocalStackHandle, start_stack
-from tests.localstack_ext.test_sagemaker import (
-    FAST_WAIT,
-    ROLE,
-    create_config,
-    gone,
-    png_bytes,
-    standins,
-    upload_model,
-)
+from tests.helpers.sagemaker_endpoints import deploy_model, gone, png_bytes, standins
 from tests.localstack_ext.test_sagemaker_stack import deploy_tiny
 
 pytestmark = pytest.mark.integration
@@ -44,13 +36,9 @@ def test_standin_model_folder__deleted_on_delete_endpoint_and_after_a_crash(
     stand-in itself cannot survive to clean up)."""
     sm = localstack.client("sagemaker")
     before = set(model_copies(localstack))
-    url = upload_model(localstack.client("s3"), key="tmpdir/model.tar.gz", tmp=tmp_path)
-    sm.create_model(
-        ModelName="tmpdir-tiny", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "x", "ModelDataUrl": url}
+    deploy_model(
+        sm, localstack.client("s3"), tmp_path, "tmpdir-tiny", ["tmpdir-ep"], key="tmpdir/model.tar.gz"
     )
-    create_config(sm, "tmpdir-tiny", "tmpdir-tiny")
-    sm.create_endpoint(EndpointName="tmpdir-ep", EndpointConfigName="tmpdir-tiny")
-    sm.get_waiter("endpoint_in_service").wait(EndpointName="tmpdir-ep", WaiterConfig=FAST_WAIT)
     first = set(model_copies(localstack)) - before
     assert len(first) == 1, first  # the stand-in's own copy, under LocalStack's TMPDIR
 

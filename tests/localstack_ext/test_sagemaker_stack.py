@@ -30,15 +30,12 @@ from botocore.exceptions import ClientError
 from scones import stack
 from scones.stack.settings import StackSettings
 from tests.conftest import LocalStackHandle
-from tests.localstack_ext.test_sagemaker import (
-    FAST_WAIT,
+from tests.helpers.sagemaker_endpoints import (
     NO_RETRY,
-    ROLE,
-    create_config,
+    deploy_model,
     gone,
     png_bytes,
     standins,
-    upload_model,
 )
 
 pytestmark = pytest.mark.integration
@@ -164,16 +161,7 @@ def own_stack(tmp_path: Path) -> Iterator[callable]:
 
 
 def deploy_tiny(handle: LocalStackHandle, tmp: Path, names: list[str]) -> dict[str, psutil.Process]:
-    sm = handle.client("sagemaker")
-    url = upload_model(handle.client("s3"), tmp=tmp)
-    sm.create_model(
-        ModelName="tiny", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "x", "ModelDataUrl": url}
-    )
-    create_config(sm, "tiny", "tiny")
-    for name in names:
-        sm.create_endpoint(EndpointName=name, EndpointConfigName="tiny")
-    for name in names:
-        sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=FAST_WAIT)
+    deploy_model(handle.client("sagemaker"), handle.client("s3"), tmp, "tiny", names)
     procs = standins(handle.state.pid)
     assert sorted(procs) == sorted(names)
     return procs

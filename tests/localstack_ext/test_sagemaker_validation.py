@@ -22,7 +22,7 @@ from botocore.config import Config
 from scones.stack.clients import local_client
 from tests.conftest import LocalStackHandle
 from tests.helpers.localstack_venv import run_probe
-from tests.localstack_ext.test_sagemaker import FAST_WAIT, ROLE, create_config, png_bytes, upload_model
+from tests.helpers.sagemaker_endpoints import FAST_WAIT, ROLE, create_config, png_bytes, upload_model
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,6 @@ import http.client
 import json
 import socket
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,9 @@ from botocore.awsrequest import HTTPHeaders
 from botocore.parsers import create_parser
 
 from tests.conftest import LocalStackHandle, start_stack
+from tests.helpers.lambda_functions import NO_RETRIES, create_function, handler_zip, unique_name
 from tests.helpers.localstack_venv import run_probe
-from tests.localstack_ext import test_sagemaker as sm_helpers
-from tests.localstack_ext.test_lambda_executor import ROLE, RUNTIME, handler_zip
+from tests.helpers.sagemaker_endpoints import deploy_model, standins
 
 pytestmark = pytest.mark.integration
 
@@ -76,32 +75,18 @@ def test_listen__whole_process_tree_on_configured_host_only(
 ) -> None:
     """After a function has run (its process and executor shim stay warm) and an endpoint is in service
     (its stand-in process), nothing in the stack's process tree listens beyond 127.0.0.1."""
-    lam = gateway_stack.client("lambda", retries={"mode": "standard", "total_max_attempts": 1})
-    name = f"listen-probe-{uuid.uuid4().hex[:8]}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime=RUNTIME,
-        Role=ROLE,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": handler_zip("probe.py")},
-        Timeout=10,
-    )
-    lam.get_waiter("function_active_v2").wait(
-        FunctionName=name, WaiterConfig={"Delay": 0.25, "MaxAttempts": 120}
-    )
+    lam = gateway_stack.client("lambda", retries=NO_RETRIES)
+    name = create_function(lam, unique_name("listen-probe"), handler_zip("probe.py"), Timeout=10)
     assert lam.invoke(FunctionName=name, Payload=b"{}")["StatusCode"] == 200
 
-    sm = gateway_stack.client("sagemaker")
-    url = sm_helpers.upload_model(gateway_stack.client("s3"), tmp=tmp_path)
-    sm.create_model(
-        ModelName="listen-tiny",
-        ExecutionRoleArn=sm_helpers.ROLE,
-        PrimaryContainer={"Image": "x", "ModelDataUrl": url},
+    deploy_model(
+        gateway_stack.client("sagemaker"),
+        gateway_stack.client("s3"),
+        tmp_path,
+        "listen-tiny",
+        ["listen-tiny"],
     )
-    sm_helpers.create_config(sm, "listen-tiny", "listen-tiny")
-    sm.create_endpoint(EndpointName="listen-tiny", EndpointConfigName="listen-tiny")
-    sm.get_waiter("endpoint_in_service").wait(EndpointName="listen-tiny", WaiterConfig=sm_helpers.FAST_WAIT)
-    standin_pids = {proc.pid for proc in sm_helpers.standins(gateway_stack.state.pid).values()}
+    standin_pids = {proc.pid for proc in standins(gateway_stack.state.pid).values()}
 
     sockets = listening_sockets(gateway_stack.state.pid)
     host = gateway_stack.settings.host

@@ -9,90 +9,48 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import io
 import json
 import os
 import re
 import signal
 import time
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.helpers.lambda_functions import (
+    NO_RETRIES,
+    RUNTIME,
+    create_function,
+    function_factory,
+    handler_zip,
+    poll,
+    unique_name,
+    zip_files,
+)
 
 pytestmark = pytest.mark.integration
-
-FUNCTIONS = Path(__file__).parent / "functions"
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-RUNTIME = "python3.13"
-
-
-def zip_files(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
-def handler_zip(source: str) -> bytes:
-    return zip_files({"lambda_function.py": (FUNCTIONS / source).read_text()})
-
-
-def poll(condition: Callable[[], Any], timeout: float = 15.0, interval: float = 0.2) -> Any:
-    """Bounded polling: the condition's first truthy value, or an AssertionError after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")
 def lambda_client(localstack: Any) -> Any:
-    """No client retries: a failed first attempt must fail the test, not be hidden by a retry."""
-    return localstack.client("lambda", retries={"mode": "standard", "total_max_attempts": 1})
+    return localstack.client("lambda", retries=NO_RETRIES)
 
 
 @pytest.fixture(scope="module")
 def make_function(lambda_client: Any) -> Iterator[Callable[..., str]]:
-    """Factory: creates a uniquely named function, waits until it has settled, deletes it at the end."""
-    created: list[str] = []
+    """Factory: a uniquely named function of `functions/<source>` (10 s timeout unless overridden)."""
+    with function_factory(lambda_client, Timeout=10) as create_function:
 
-    def create(source: str = "probe.py", wait: bool = True, **overrides: Any) -> str:
-        name = f"exec-{source.split('.')[0].replace('_', '-')}-{uuid.uuid4().hex[:8]}"
-        spec: dict[str, Any] = {
-            "FunctionName": name,
-            "Runtime": RUNTIME,
-            "Role": ROLE,
-            "Handler": "lambda_function.handler",
-            "Code": {"ZipFile": handler_zip(source)},
-            "Timeout": 10,
-        }
-        spec.update(overrides)
-        spec = {key: value for key, value in spec.items() if value is not None}
-        lambda_client.create_function(**spec)
-        created.append(name)
-        if wait:
-            lambda_client.get_waiter("function_active_v2").wait(
-                FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 150}
-            )
-        return name
+        def create(source: str = "probe.py", wait: bool = True, **overrides: Any) -> str:
+            prefix = f"exec-{source.split('.')[0].replace('_', '-')}"
+            return create_function(prefix, handler_zip(source), wait=wait, **overrides)
 
-    yield create
-    for name in created:
-        # LocalStack cannot delete a function whose creation failed (500 "Unable to find version
-        # manager"), whatever the executor; the stack is thrown away with the session.
-        with contextlib.suppress(ClientError):
-            lambda_client.delete_function(FunctionName=name)
+        yield create
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +93,7 @@ def test_invoke__warm_environment_keeps_module_state(lambda_client: Any, probe: 
 
 def test_invoke__event_runs_asynchronously(localstack: Any, lambda_client: Any, probe: str) -> None:
     s3 = localstack.client("s3")
-    bucket = f"exec-async-{uuid.uuid4().hex[:8]}"
+    bucket = unique_name("exec-async")
     s3.create_bucket(Bucket=bucket)
     event = {"action": "s3", "bucket": bucket, "key": "async.txt", "body": "from an Event invoke"}
     response = lambda_client.invoke(FunctionName=probe, InvocationType="Event", Payload=json.dumps(event))
@@ -148,7 +106,7 @@ def test_handler__reaches_s3_through_injected_endpoint(
     localstack: Any, lambda_client: Any, probe: str
 ) -> None:
     s3 = localstack.client("s3")
-    bucket = f"exec-s3-{uuid.uuid4().hex[:8]}"
+    bucket = unique_name("exec-s3")
     s3.create_bucket(Bucket=bucket)
     event = {"action": "s3", "bucket": bucket, "key": "k.txt", "body": "written by the handler"}
     response, body = invoke(lambda_client, probe, event)
@@ -445,16 +403,8 @@ def test_keepalive_then_sigkilled_localstack_leaves_no_function_process(tmp_path
 
     handle = start_stack(tmp_path, lambda_keepalive_ms=1000)
     try:
-        client = handle.client("lambda", retries={"mode": "standard", "total_max_attempts": 1})
-        name = f"exec-keepalive-{uuid.uuid4().hex[:8]}"
-        client.create_function(
-            FunctionName=name,
-            Runtime=RUNTIME,
-            Role=ROLE,
-            Handler="lambda_function.handler",
-            Code={"ZipFile": handler_zip("probe.py")},
-        )
-        client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2})
+        client = handle.client("lambda", retries=NO_RETRIES)
+        name = create_function(client, unique_name("exec-keepalive"), handler_zip("probe.py"))
         first = json.loads(invoke(client, name, {"action": "echo"})[1])
         first_pids = _function_pids(handle.state.pid)
         assert first_pids

@@ -32,7 +32,6 @@ What AWS does, and where it is written:
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import re
@@ -46,7 +45,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from scones.stack import StackSettings
-from tests.localstack_ext.test_lambda_executor import ROLE, RUNTIME, poll, zip_files
+from tests.helpers.lambda_functions import NO_RETRIES, function_factory, poll, zip_files
 
 pytestmark = pytest.mark.integration
 
@@ -76,33 +75,15 @@ def payload_of(size: int) -> bytes:
 @pytest.fixture(scope="module")
 def lambda_client(localstack: Any) -> Any:
     """No client retries: a refused request must fail once, not be sent three times."""
-    return localstack.client("lambda", retries={"mode": "standard", "total_max_attempts": 1})
+    return localstack.client("lambda", retries=NO_RETRIES)
 
 
 @pytest.fixture(scope="module")
 def make_function(lambda_client: Any) -> Iterator[Callable[..., str]]:
-    created: list[str] = []
-
-    def create(**overrides: Any) -> str:
-        name = f"limits-{uuid.uuid4().hex[:8]}"
-        lambda_client.create_function(
-            FunctionName=name,
-            Runtime=RUNTIME,
-            Role=ROLE,
-            Handler="lambda_function.handler",
-            Code={"ZipFile": zip_files({"lambda_function.py": SIZED})},
-            **{"Timeout": 30, "MemorySize": 256, **overrides},
+    with function_factory(lambda_client, Timeout=30, MemorySize=256) as create_function:
+        yield lambda **overrides: create_function(
+            "limits", zip_files({"lambda_function.py": SIZED}), **overrides
         )
-        created.append(name)
-        lambda_client.get_waiter("function_active_v2").wait(
-            FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 150}
-        )
-        return name
-
-    yield create
-    for name in created:
-        with contextlib.suppress(ClientError):
-            lambda_client.delete_function(FunctionName=name)
 
 
 @pytest.fixture(scope="module")

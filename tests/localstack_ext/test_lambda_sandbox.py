@@ -26,14 +26,19 @@ import pytest
 from scones.stack.process import lambda_sandbox
 from scones.stack.settings import PROJECT_ROOT
 from tests.conftest import LocalStackHandle, start_stack
-from tests.localstack_ext.test_lambda_executor import ROLE, RUNTIME, zip_files
+from tests.helpers.lambda_functions import (
+    FUNCTIONS,
+    NO_RETRIES,
+    create_function,
+    handler_zip,
+    unique_name,
+    zip_files,
+)
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(not Path("/proc/self/ns/user").exists(), reason="Linux namespaces only"),
 ]
-
-FUNCTIONS = Path(__file__).parent / "functions"
 
 
 @pytest.fixture(scope="module")
@@ -59,22 +64,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_home: Path) -> Iterator
 
 @pytest.fixture(scope="module")
 def lambda_client(stack: LocalStackHandle) -> Any:
-    return stack.client("lambda", retries={"mode": "standard", "total_max_attempts": 1})
+    return stack.client("lambda", retries=NO_RETRIES)
 
 
 def create(client: Any, files: dict[str, str] | None = None) -> str:
-    name = f"sandbox-{uuid.uuid4().hex[:8]}"
-    code = files or {"lambda_function.py": (FUNCTIONS / "sandbox_probe.py").read_text()}
-    client.create_function(
-        FunctionName=name,
-        Runtime=RUNTIME,
-        Role=ROLE,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": zip_files(code)},
-        Timeout=20,
-    )
-    client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2})
-    return name
+    """A function of `files` (default: the sandbox probe); the module's stacks are thrown away whole."""
+    code = zip_files(files) if files else handler_zip("sandbox_probe.py")
+    return create_function(client, unique_name("sandbox"), code, Timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +94,7 @@ def test_tmp__concurrent_environments_each_have_their_own(
 ) -> None:
     """The seed's pattern, 12 at once: each invocation must read back the image it downloaded."""
     s3 = stack.client("s3")
-    bucket = f"sandbox-{uuid.uuid4().hex[:8]}"
+    bucket = unique_name("sandbox")
     s3.create_bucket(Bucket=bucket)
     for index in range(12):
         s3.put_object(Bucket=bucket, Key=f"image-{index}.png", Body=f"image {index}".encode())
@@ -198,7 +194,7 @@ def fallback_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSt
 
 
 def test_fallback__said_in_status_and_log_and_functions_still_run(fallback_stack: LocalStackHandle) -> None:
-    client = fallback_stack.client("lambda", retries={"mode": "standard", "total_max_attempts": 1})
+    client = fallback_stack.client("lambda", retries=NO_RETRIES)
     name = create(client)
     seen = call(client, name, {"action": "whoami"})
     assert seen["env"]["TMPDIR"].endswith("/tmp")  # today's per-environment TMPDIR

@@ -18,12 +18,9 @@ AWS references (each test names the one it relies on):
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import time
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,9 +28,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers.lambda_functions import NO_RETRIES, create_function, poll, unique_name, zip_files
+
 QUOTA = 262_144
 ROLE = "arn:aws:iam::000000000000:role/sfn-role"
-LAMBDA_ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 WORKFLOW = Path(__file__).resolve().parents[2] / "statemachine" / "workflow.asl.json"
 PYTHON_TEXT = re.compile(r"\b\w*(Error|Exception)\(|Traceback|Custom Error Names")
 DATA_LIMIT_CAUSE = (
@@ -52,18 +50,6 @@ def handler(event, context):
         return "a" * event["bytes"]
     return {"ok": True}
 """
-
-
-def poll(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
-    """Bounded polling: the condition's first truthy value, or an AssertionError after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 def text_of(size: int, char: str = "a") -> str:
@@ -103,30 +89,22 @@ def machine(sfn: Any) -> Callable[..., str]:
 
 @pytest.fixture(scope="module")
 def function_arn(localstack: Any) -> Iterator[str]:
-    client = localstack.client("lambda", retries={"mode": "standard", "total_max_attempts": 1})
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("lambda_function.py", HANDLER)
-    name = f"limits-{uuid.uuid4().hex[:8]}"
-    arn = client.create_function(
-        FunctionName=name,
-        Runtime="python3.13",
-        Role=LAMBDA_ROLE,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": buffer.getvalue()},
-        Timeout=10,
-    )["FunctionArn"]
-    client.get_waiter("function_active_v2").wait(
-        FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 150}
+    client = localstack.client("lambda", retries=NO_RETRIES)
+    name = create_function(
+        client, unique_name("limits"), zip_files({"lambda_function.py": HANDLER}), Timeout=10
     )
-    yield str(arn)
+    yield str(client.get_function(FunctionName=name)["Configuration"]["FunctionArn"])
     client.delete_function(FunctionName=name)
 
 
 def run(sfn: Any, machine_arn: str, text: str) -> dict[str, Any]:
     execution = sfn.start_execution(stateMachineArn=machine_arn, input=text)["executionArn"]
     return dict(
-        poll(lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d)
+        poll(
+            lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d,
+            timeout=30.0,
+            interval=0.1,
+        )
     )
 
 

@@ -1,6 +1,7 @@
-"""The model artifact (docs/contracts.md §1): metadata, preprocessing with Pillow + numpy, ONNX Runtime.
+"""Serving the model artifact (docs/contracts.md §1): preprocessing with Pillow + numpy, ONNX Runtime.
 
-Everything about turning bytes into the model's input comes from metadata.json; nothing is hard-coded here,
+The artifact's files and metadata type are owned by local_endpoint.artifact. Everything about turning bytes
+into the model's input comes from metadata.json; nothing is hard-coded here,
 so a retrained model with another input size or normalisation needs no code change. The ONNX Runtime session
 is created once with explicit thread counts: the server bounds concurrent inferences itself, and each
 inference using one or two threads avoids the oversubscription that unbounded intra-op pools cause.
@@ -9,109 +10,23 @@ inference using one or two threads avoids the oversubscription that unbounded in
 from __future__ import annotations
 
 import io
-import json
-import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 from PIL import Image, UnidentifiedImageError
 
+from local_endpoint.artifact import MODEL_FILE, RESIZE_FILTERS, ModelMetadata
 from local_endpoint.errors import ArtifactError, ImageTooLargeError, UndecodableImageError
 
-MODEL_FILE = "model.onnx"
-METADATA_FILE = "metadata.json"
-SUPPORTED_FORMAT_VERSION = 1
+__all__ = ["Classifier", "ModelMetadata", "decode_image", "preprocess", "to_probabilities"]
+
 # Formats Pillow may decode: what the built-in image classifier accepts (encoded .png / .jpg) and no more,
 # so exotic decoders are not reachable from the network.
 DECODABLE_FORMATS = ("PNG", "JPEG")
 
-_RESAMPLE = {
-    "nearest": Image.Resampling.NEAREST,
-    "bilinear": Image.Resampling.BILINEAR,
-    "bicubic": Image.Resampling.BICUBIC,
-    "lanczos": Image.Resampling.LANCZOS,
-}
-
-
-@dataclass(frozen=True)
-class ModelMetadata:
-    classes: tuple[str, ...]
-    input_name: str
-    height: int
-    width: int
-    channel_order: str
-    resize: str
-    scale: float
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
-    output_name: str
-    output_kind: str
-    temperature: float
-    threshold: float | None
-    raw: dict[str, Any]
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelMetadata:
-        try:
-            if data.get("format_version") != SUPPORTED_FORMAT_VERSION:
-                raise ArtifactError(f"unsupported metadata format_version {data.get('format_version')!r}")
-            inp, out = data["input"], data["output"]
-            meta = cls(
-                classes=tuple(str(c) for c in data["classes"]),
-                input_name=str(inp.get("name", "input")),
-                height=int(inp["height"]),
-                width=int(inp["width"]),
-                channel_order=str(inp.get("channel_order", "RGB")).upper(),
-                resize=str(inp.get("resize", "bilinear")).lower(),
-                scale=float(inp.get("scale", 255.0)),
-                mean=_triple(inp["mean"], "mean"),
-                std=_triple(inp["std"], "std"),
-                output_name=str(out.get("name", "logits")),
-                output_kind=str(out.get("kind", "logits")),
-                temperature=float(data.get("temperature", 1.0)),
-                threshold=None if data.get("threshold") is None else float(data["threshold"]),
-                raw=data,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ArtifactError(f"malformed {METADATA_FILE}: {exc!r}") from exc
-        if len(meta.classes) < 2:
-            raise ArtifactError("metadata classes must list at least two classes")
-        if str(inp.get("layout", "NCHW")).upper() != "NCHW":
-            raise ArtifactError(f"unsupported input layout {inp.get('layout')!r} (only NCHW)")
-        if meta.channel_order not in ("RGB", "BGR"):
-            raise ArtifactError(f"unsupported channel_order {meta.channel_order!r}")
-        if meta.resize not in _RESAMPLE:
-            raise ArtifactError(f"unsupported resize {meta.resize!r}; one of {sorted(_RESAMPLE)}")
-        if meta.output_kind not in ("logits", "probabilities"):
-            raise ArtifactError(f"unsupported output kind {meta.output_kind!r}")
-        if meta.height <= 0 or meta.width <= 0 or meta.scale == 0 or 0.0 in meta.std:
-            raise ArtifactError("height/width must be positive and scale/std non-zero")
-        if not meta.temperature > 0 or not math.isfinite(meta.temperature):
-            raise ArtifactError(f"temperature must be a positive number, got {meta.temperature}")
-        return meta
-
-    @classmethod
-    def load(cls, directory: Path) -> ModelMetadata:
-        path = directory / METADATA_FILE
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError as exc:
-            raise ArtifactError(f"{path} not found (artifact contract: docs/contracts.md §1)") from exc
-        except json.JSONDecodeError as exc:
-            raise ArtifactError(f"{path} is not valid JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ArtifactError(f"{path} must hold a JSON object")
-        return cls.from_dict(data)
-
-
-def _triple(values: Any, name: str) -> tuple[float, float, float]:
-    seq = [float(v) for v in values]
-    if len(seq) != 3:
-        raise ValueError(f"{name} must have 3 values, got {len(seq)}")
-    return seq[0], seq[1], seq[2]
+# Every filter the contract names, by Pillow's enum of the same name.
+_RESAMPLE = {name: Image.Resampling[name.upper()] for name in RESIZE_FILTERS}
 
 
 def decode_image(body: bytes, *, max_pixels: int) -> Image.Image:

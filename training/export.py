@@ -1,4 +1,4 @@
-"""ONNX export and the model artifact of docs/contracts.md §1.
+"""ONNX export and the model artifact of docs/contracts.md §1 (its contract: local_endpoint.artifact).
 
 ``model.onnx`` (input "input" float32 [N,3,H,W] with dynamic N, output "logits"), ``metadata.json``
 (preprocessing, classes, temperature, threshold, metrics), ``model_card.md``, and ``model.tar.gz`` with
@@ -7,8 +7,6 @@ those three files at the archive root (SageMaker's ModelDataUrl layout).
 
 from __future__ import annotations
 
-import json
-import tarfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,11 +17,12 @@ import torch
 from torch import nn
 from torch.jit import TracerWarning  # type: ignore[attr-defined]
 
+from local_endpoint import artifact
+from local_endpoint.artifact import ModelMetadata
 from training.exceptions import ParityError
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
-ARTIFACT_FILES = ("model.onnx", "metadata.json", "model_card.md")
 
 
 def export_onnx(model: nn.Module, path: Path, height: int, width: int) -> Path:
@@ -86,33 +85,32 @@ def build_metadata(
     metrics: dict[str, Any],
     created_by: str,
     model_config: dict[str, Any],
-) -> dict[str, Any]:
-    return {
-        "format_version": 1,
-        "classes": list(classes),
-        "input": input_block,
-        "output": {"name": "logits", "kind": "logits"},
-        "temperature": temperature,
-        "threshold": threshold,
-        "metrics": metrics,
-        "model": model_config,
-        "created_by": created_by,
-    }
+) -> ModelMetadata:
+    """The artifact's metadata, checked by the contract's own type (the endpoint loads it the same way)."""
+    return ModelMetadata.create(
+        classes=classes,
+        input_block=input_block,
+        temperature=temperature,
+        threshold=threshold,
+        metrics=metrics,
+        created_by=created_by,
+        extra={"model": model_config},
+    )
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def model_card(metadata: dict[str, Any]) -> str:
-    m = metadata["metrics"]
-    spec = metadata["input"]
+def model_card(metadata: ModelMetadata) -> str:
+    m = metadata.metrics
+    backbone = (metadata.raw.get("model") or {}).get("backbone")
     lines = [
         "# Scones Unlimited vehicle classifier",
         "",
-        f"Classes: {', '.join(metadata['classes'])}. Backbone: {metadata['model'].get('backbone')} "
-        f"(ImageNet-pretrained, fine-tuned on CIFAR-100 fine labels). Input {spec['width']}x{spec['height']} "
-        f"RGB, {spec['resize']} resize, mean {spec['mean']}, std {spec['std']}.",
+        f"Classes: {', '.join(metadata.classes)}. Backbone: {backbone} (ImageNet-pretrained, "
+        f"fine-tuned on CIFAR-100 fine labels). Input {metadata.width}x{metadata.height} RGB, "
+        f"{metadata.resize} resize, mean {list(metadata.mean)}, std {list(metadata.std)}.",
         "",
     ]
     test = m.get("test")
@@ -125,15 +123,15 @@ def model_card(metadata: dict[str, Any]) -> str:
             f"| images | {test['n']} |",
             f"| accuracy | {_pct(test['accuracy'])} |",
             *(f"| accuracy: {k} | {_pct(v)} |" for k, v in test["per_class_accuracy"].items()),
-            f"| ECE (T={metadata['temperature']:.3f}) | {test['ece']:.4f} |",
+            f"| ECE (T={metadata.temperature:.3f}) | {test['ece']:.4f} |",
             f"| ECE (uncalibrated) | {m['test_uncalibrated']['ece']:.4f} |",
-            f"| recommended threshold (from validation) | {metadata['threshold']} |",
+            f"| recommended threshold (from validation) | {metadata.threshold} |",
             f"| coverage at it | {_pct(m['coverage_at_threshold'])} |",
             f"| accuracy of accepted at it | {_pct(m['accuracy_at_threshold'])} |",
             f"| training time (CPU) | {m.get('train_seconds', 0):.0f} s |",
             f"| ONNX Runtime max abs prob diff | {m.get('onnx_parity_max_abs_diff', float('nan')):.2e} |",
             "",
-            f"Confusion matrix (rows true, columns predicted, order {metadata['classes']}): "
+            f"Confusion matrix (rows true, columns predicted, order {list(metadata.classes)}): "
             f"{test['confusion_matrix']}",
             "",
             "| threshold | coverage | accuracy of accepted |",
@@ -143,19 +141,15 @@ def model_card(metadata: dict[str, Any]) -> str:
                 for r in m["threshold_table_test"]
             ),
         ]
-    lines += ["", f"Created by: {metadata['created_by']}.", ""]
+    lines += ["", f"Created by: {metadata.raw.get('created_by')}.", ""]
     return "\n".join(lines)
 
 
-def write_artifact(out_dir: Path, onnx_path: Path, metadata: dict[str, Any]) -> Path:
+def write_artifact(out_dir: Path, onnx_path: Path, metadata: ModelMetadata) -> Path:
     """metadata.json + model_card.md next to ``onnx_path`` in ``out_dir``, then model.tar.gz (flat)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    if onnx_path.resolve() != (out_dir / "model.onnx").resolve():
-        (out_dir / "model.onnx").write_bytes(onnx_path.read_bytes())
-    (out_dir / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
-    (out_dir / "model_card.md").write_text(model_card(metadata))
-    tar_path = out_dir / "model.tar.gz"
-    with tarfile.open(tar_path, "w:gz") as tar:
-        for name in ARTIFACT_FILES:
-            tar.add(out_dir / name, arcname=name)
-    return tar_path
+    if onnx_path.resolve() != (out_dir / artifact.MODEL_FILE).resolve():
+        (out_dir / artifact.MODEL_FILE).write_bytes(onnx_path.read_bytes())
+    metadata.write(out_dir)
+    (out_dir / artifact.MODEL_CARD_FILE).write_text(model_card(metadata))
+    return artifact.pack_to(out_dir, out_dir / artifact.ARCHIVE_FILE)

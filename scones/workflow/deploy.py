@@ -9,9 +9,7 @@ hash and the endpoint is only updated when its config name differs.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError, WaiterError
 
+from local_endpoint import artifact
 from scones.workflow.clients import Clients
 from scones.workflow.errors import ArtifactMissingError, DeployError
 from scones.workflow.package import build_zip
@@ -40,19 +39,14 @@ class DeployResult:
 
 
 def model_archive(source: Path | None) -> bytes:
-    """model.tar.gz bytes from a tarball, a folder holding one, or an artifact folder (packed flat)."""
+    """model.tar.gz bytes from a tarball, a folder holding one, or an artifact folder (packed flat).
+
+    Packing belongs to the artifact contract (local_endpoint.artifact): deterministic, so deploying the same
+    folder twice uploads the same bytes and the content-hashed SageMaker model stays the same.
+    """
     path = source or DEFAULT_ARTIFACT
-    if path.is_file():
-        return path.read_bytes()
-    if (path / "model.tar.gz").is_file():
-        return (path / "model.tar.gz").read_bytes()
-    if (path / "model.onnx").is_file() and (path / "metadata.json").is_file():
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-            for name in ("model.onnx", "metadata.json", "model_card.md"):
-                if (path / name).is_file():
-                    tar.add(path / name, arcname=name)
-        return buffer.getvalue()
+    if path.is_file() or (path / artifact.ARCHIVE_FILE).is_file() or artifact.is_artifact_dir(path):
+        return artifact.archive_bytes(path)
     raise ArtifactMissingError(
         f"no model artifact at {path}: train one (`scones train`) or pass --model PATH "
         "(a model.tar.gz or a folder with model.onnx and metadata.json)"

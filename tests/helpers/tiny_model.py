@@ -9,15 +9,15 @@ input, with fixed weights chosen so that:
 * dark / blue images   -> class 1 ("motorcycle")  with high probability.
 
 With the default mean 0.5 / std 0.25 a pure red image normalises to (2, -2, -2) and gets logits (4, -4),
-a pure blue one (-2, -2, 2) and logits (-8, 8).
+a pure blue one (-2, -2, 2) and logits (-8, 8). With three classes the third row is the base rotated by one
+channel, (-1, 2, 1): red -> (4, -4, -8), blue -> (-8, 8, 0), green (-2, 2, -2) -> (0, 0, 4), so each of
+the three colours picks its own class with probability > 0.96.
 Keep the signatures of ``build_tiny_artifact`` and ``pack_model_tar`` stable: other engineers' tests import
 them.
 """
 
 from __future__ import annotations
 
-import json
-import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,9 +25,13 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from local_endpoint import artifact
+
 # Per-channel weights of the bicycle logit; the motorcycle logit uses the negation.
 # Red and overall brightness push towards class 0, blue towards class 1.
 _BASE_WEIGHTS = (2.0, 1.0, -1.0)
+# A colour the three-class tiny model gives to each class with high confidence, in class order.
+THREE_CLASS_COLOURS = ((255, 0, 0), (0, 0, 255), (0, 255, 0))
 OPSET = 17
 IR_VERSION = 8
 
@@ -43,9 +47,9 @@ def build_tiny_onnx(
     if num_classes < 2:
         raise ValueError("num_classes must be >= 2")
     base = np.array(_BASE_WEIGHTS, dtype=np.float32)
-    # Class k gets a rotated copy of the base weights, alternating sign, so every class is reachable
-    # and the two-class case is exactly (w, -w).
-    rows = [(base if k % 2 == 0 else -base) * (1.0 + 0.1 * (k // 2)) for k in range(num_classes)]
+    # The two-class case is exactly (w, -w); class k >= 2 gets the base weights rotated by k - 1 channels,
+    # so every class is reachable: with three classes, green images score class 2 (see THREE_CLASS_COLOURS).
+    rows = [base, -base, *(np.roll(base, k - 1) for k in range(2, num_classes))][:num_classes]
     weight = np.stack(rows).astype(np.float32)  # [num_classes, 3]
     bias = np.zeros(num_classes, dtype=np.float32)
 
@@ -146,7 +150,7 @@ def build_tiny_artifact(
         output_kind=output_kind,
         threshold=threshold,
     )
-    (out / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
+    artifact.ModelMetadata.from_dict(meta).write(out)
     (out / "model_card.md").write_text(
         "# tiny test classifier\n\nGlobalAveragePool -> Gemm with fixed weights; red/bright -> "
         f"{classes[0]}, blue/dark -> {classes[1]}. Not trained; for tests only.\n"
@@ -155,14 +159,8 @@ def build_tiny_artifact(
 
 
 def pack_model_tar(artifact_dir: str | Path, dest: str | Path) -> Path:
-    """Pack the artifact's files flat at the archive root, as SageMaker expects ``model.tar.gz``."""
-    src = Path(artifact_dir)
-    dest_path = Path(dest)
-    if dest_path.is_dir():
-        dest_path = dest_path / "model.tar.gz"
-    dest_path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(dest_path, "w:gz") as tar:
-        for path in sorted(src.iterdir()):
-            if path.is_file():
-                tar.add(path, arcname=path.name)
-    return dest_path
+    """Pack the artifact's files flat at the archive root, as SageMaker expects ``model.tar.gz``.
+
+    The packing itself is the artifact contract's (local_endpoint.artifact.pack): the same bytes deploy makes.
+    """
+    return artifact.pack_to(Path(artifact_dir), Path(dest))

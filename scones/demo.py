@@ -8,7 +8,6 @@ them, shows progress and always stops the stack it started, whatever failed.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from local_endpoint.artifact import load_metadata
 from scones import stack
 from scones.stack.settings import PROJECT_ROOT, StackSettings
 from scones.workflow.settings import Target, WorkflowSettings
@@ -141,8 +141,8 @@ def run_demo(settings: DemoSettings, console: Console | None = None) -> DemoResu
         _stage(settings, console)
     with step("train", "fine-tune, calibrate, export ONNX" + (" (tiny)" if settings.tiny else "")):
         result.training_metrics = _train(settings, console)
-    metadata = json.loads((settings.artifact_dir / "metadata.json").read_text())
-    threshold = float(metadata.get("threshold", 0.93))
+    metadata = load_metadata(settings.artifact_dir)
+    threshold = metadata.threshold_or_default
 
     stack_settings = StackSettings(port=_free_or_default(settings.port), state_root=settings.state_root)
     with step("up", "LocalStack in host mode, no Docker"):
@@ -181,7 +181,7 @@ def run_demo(settings: DemoSettings, console: Console | None = None) -> DemoResu
                 settings.report_dir,
                 source=source,
                 threshold=threshold,
-                classes=tuple(metadata["classes"]),
+                classes=metadata.classes,
             )
             result.report_html = report.html
             result.capture_records = len(capture.records)

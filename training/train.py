@@ -10,7 +10,6 @@ backbones).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -23,10 +22,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from local_endpoint.artifact import DEFAULT_CLASSES, read_staged_classes
 from training.data import MetadataTransform, Split, augment, input_spec, load_split
 from training.model import EfficientNetLite0, ModelConfig, build_model
-
-DEFAULT_CLASSES = ("bicycle", "motorcycle")
 
 
 @dataclass(frozen=True)
@@ -88,8 +86,7 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
 
 def read_classes(data_dir: Path) -> tuple[str, ...]:
     """``classes.json`` written by ``scones stage``; the original project's folder has none: the default."""
-    path = data_dir / "classes.json"
-    return tuple(json.loads(path.read_text())) if path.is_file() else DEFAULT_CLASSES
+    return read_staged_classes(data_dir)
 
 
 def split_lite0(

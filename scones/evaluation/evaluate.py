@@ -9,16 +9,18 @@ computes something else than what was evaluated.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from local_endpoint import artifact
+from local_endpoint.errors import ArtifactError
 from scones.evaluation.metrics import ImageResult, Metrics, compare, metrics_of, offline_outcome
 from scones.evaluation.offline import offline_probabilities
 from scones.workflow.clients import Clients
 from scones.workflow.errors import RunError
-from scones.workflow.run import CLASSES, ItemResult, load_labels, run_workflow
+from scones.workflow.run import ItemResult, load_labels, run_workflow
 from scones.workflow.settings import WorkflowSettings
 
 
@@ -54,8 +56,9 @@ def _download(clients: Clients, bucket: str, keys: list[str]) -> dict[str, bytes
         return dict(pool.map(one, keys))
 
 
-def _label_index(name: str | None) -> int | None:
-    return CLASSES.index(name) if name in CLASSES else None
+def _label_index(name: str | None, classes: Sequence[str]) -> int | None:
+    """A true class name as an index into the model's output (the artifact's class order)."""
+    return classes.index(name) if name in classes else None
 
 
 def evaluate_workflow(
@@ -73,21 +76,27 @@ def evaluate_workflow(
     began = time.monotonic()
     clients = clients or Clients(settings)
     bucket = settings.bucket_name
+    try:
+        classes = artifact.load_metadata(artifact_dir).classes
+    except ArtifactError as exc:
+        raise RunError(f"cannot evaluate the artifact at {artifact_dir}: {exc}") from exc
     keys = list_test_keys(clients, bucket)[:limit]
-    labels = load_labels(clients, bucket)
+    labels = load_labels(clients, bucket, classes)
     on_start(len(keys))
     run = run_workflow(
         settings, keys=keys, timeout=timeout, concurrency=concurrency, clients=clients, on_done=on_done
     )
     workflow = {
-        item.key: ImageResult(item.key, _label_index(item.label), tuple(item.inferences), item.outcome)
+        item.key: ImageResult(
+            item.key, _label_index(item.label, classes), tuple(item.inferences), item.outcome
+        )
         for item in run.items
     }
     probabilities = offline_probabilities(artifact_dir, _download(clients, bucket, keys))
     offline = {
         key: ImageResult(
             key,
-            _label_index(labels.get(key.rsplit("/", 1)[-1])),
+            _label_index(labels.get(key.rsplit("/", 1)[-1]), classes),
             probs,
             offline_outcome(probs, settings.threshold),
         )

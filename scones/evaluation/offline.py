@@ -8,13 +8,14 @@ endpoint's own code here would hide exactly that.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 from PIL import Image
+
+from local_endpoint.artifact import MODEL_FILE, ModelMetadata
 
 
 def _softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
@@ -28,22 +29,21 @@ def offline_probabilities(artifact_dir: Path, images: Mapping[str, bytes]) -> di
     """Probabilities per key for the encoded images, as training evaluates the artifact."""
     from training.data import MetadataTransform  # torch: imported only when evaluating
 
-    metadata = json.loads((artifact_dir / "metadata.json").read_text())
-    transform = MetadataTransform(metadata["input"])
+    metadata = ModelMetadata.load(artifact_dir)
+    transform = MetadataTransform(metadata.input_block)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     session = ort.InferenceSession(
-        str(artifact_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        str(artifact_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
     )
-    input_name = metadata["input"].get("name", "input")
     keys = list(images)
     out: dict[str, tuple[float, ...]] = {}
     for start in range(0, len(keys), 64):
         chunk = keys[start : start + 64]
         batch = np.stack([transform(Image.open(io.BytesIO(images[k]))).numpy() for k in chunk])
-        raw = session.run(None, {input_name: batch.astype(np.float32)})[0]
-        if metadata.get("output", {}).get("kind", "logits") == "logits":
-            probs = _softmax(raw, float(metadata.get("temperature", 1.0)))
+        raw = session.run([metadata.output_name], {metadata.input_name: batch.astype(np.float32)})[0]
+        if metadata.output_kind == "logits":
+            probs = _softmax(raw, metadata.temperature)
         else:
             probs = raw.astype(np.float64)
         out.update({k: tuple(float(p) for p in row) for k, row in zip(chunk, probs, strict=True)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from local_endpoint.artifact import DEFAULT_CLASSES, DEFAULT_THRESHOLD
 from scones.monitor.exceptions import CaptureSourceError, ClassNamesError, MonitorError
 from scones.monitor.records import CaptureRecord, MalformedLine, parse_file, parse_line
 from scones.monitor.report import (
@@ -13,7 +14,7 @@ from scones.monitor.report import (
     parse_classes,
     read_capture,
 )
-from scones.monitor.summary import DEFAULT_CLASSES, DEFAULT_THRESHOLD, Summary, summarize
+from scones.monitor.summary import Summary, summarize
 
 __all__ = [
     "DEFAULT_CLASSES",

@@ -18,8 +18,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from local_endpoint.artifact import class_name
 from scones.monitor.records import CaptureRecord
-from scones.monitor.summary import Segment, TimeBin, class_name, is_below
+from scones.monitor.summary import Segment, TimeBin, is_below
 
 THRESHOLD_LABEL = "threshold"
 THRESHOLD_COLOR = "#d62728"

@@ -5,21 +5,21 @@ The one place that ties sources, parsing, aggregation and drawing together; the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from local_endpoint import artifact
+from local_endpoint.artifact import DEFAULT_CLASSES, DEFAULT_THRESHOLD
+from local_endpoint.errors import ArtifactError
 from scones.monitor import plots
 from scones.monitor.exceptions import ClassNamesError
 from scones.monitor.page import Chart, render_page
 from scones.monitor.records import CaptureRecord, MalformedLine, parse_file
 from scones.monitor.sources import is_s3_uri, iter_local, iter_s3, parse_s3_uri
 from scones.monitor.summary import (
-    DEFAULT_CLASSES,
-    DEFAULT_THRESHOLD,
     Summary,
     bin_records,
     choose_bin_width,
@@ -74,27 +74,19 @@ def open_source(source: str, s3_client: S3Client | None = None) -> Iterable[tupl
 
 
 def classes_from_metadata(path: Path) -> tuple[str, ...]:
-    """`classes` from a model artifact's metadata.json (contracts §1); a file or the artifact folder."""
-    if path.is_dir():
-        path = path / "metadata.json"
+    """`classes` of a model artifact (contracts §1): its folder, its metadata.json or its model.tar.gz."""
     try:
-        meta: Any = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ClassNamesError(f"cannot read model metadata {path}: {exc.strerror}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ClassNamesError(f"model metadata {path} is not JSON: {exc}") from exc
-    classes = meta.get("classes") if isinstance(meta, dict) else None
-    return parse_classes(classes, origin=f"`classes` in {path}")
+        return artifact.load_metadata(path).classes
+    except ArtifactError as exc:
+        raise ClassNamesError(f"cannot take class names from {path}: {exc}") from exc
 
 
 def parse_classes(value: Any, *, origin: str = "--classes") -> tuple[str, ...]:
     """A list of names, or a comma-separated string of them; non-empty, no blanks, no duplicates."""
-    names = [n.strip() for n in value.split(",")] if isinstance(value, str) else value
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
-        raise ClassNamesError(f"{origin} must be a non-empty list of class names, got {value!r}")
-    if len(set(names)) != len(names):
-        raise ClassNamesError(f"{origin} names a class twice: {names!r}")
-    return tuple(names)
+    try:
+        return artifact.parse_classes(value, origin=origin)
+    except ArtifactError as exc:
+        raise ClassNamesError(str(exc)) from exc
 
 
 def build_report(

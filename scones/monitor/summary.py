@@ -12,10 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from local_endpoint.artifact import DEFAULT_CLASSES, DEFAULT_THRESHOLD, class_name
 from scones.monitor.records import CaptureRecord, MalformedLine
 
-DEFAULT_THRESHOLD = 0.93
-DEFAULT_CLASSES = ("bicycle", "motorcycle")
 MIN_GAP = timedelta(hours=1)  # idle time that starts a new segment
 MAX_SEGMENTS = 6  # beyond this, only the longest gaps break the axis
 MAX_BINS = 30  # per segment, for the longest segment
@@ -24,11 +23,6 @@ BIN_LADDER = tuple(
     for s in (10, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400, 30 * 86400)
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def class_name(index: int, classes: Sequence[str]) -> str:
-    """The class at `index`, or a placeholder when the output has more entries than known names."""
-    return classes[index] if index < len(classes) else f"class {index}"
 
 
 def is_below(record: CaptureRecord, threshold: float) -> bool:

@@ -4,6 +4,10 @@ for all of them, see watch), and classify each outcome.
 Outcomes: ``classified`` and ``review`` (the state machine's own outputs), ``failed`` (FAILED/TIMED_OUT/
 ABORTED, with the error and cause), ``timeout`` (still running when our deadline passed). ``failed`` and
 ``timeout`` are infrastructure problems; low confidence is not.
+
+Class names come from the artifact contract (local_endpoint.artifact), never from a list here: predictions
+are named by the deployed model's own metadata (read from its model.tar.gz in the bucket), labels by the
+staged ``classes.json`` next to ``test.lst`` (the model's classes when the staging wrote none).
 """
 
 from __future__ import annotations
@@ -19,15 +23,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from local_endpoint import artifact
+from local_endpoint.errors import ArtifactError
 from scones.workflow.clients import Clients
 from scones.workflow.errors import RunError
 from scones.workflow.guards import check_execution_input
-from scones.workflow.plan import build_plan
+from scones.workflow.plan import MODEL_KEY, build_plan
 from scones.workflow.settings import WorkflowSettings
 from scones.workflow.watch import ExecutionWatcher
 
 TEST_PREFIX = "test/"
-CLASSES = ("bicycle", "motorcycle")  # the original project's label order: 0 bicycle, 1 motorcycle
 DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -42,13 +47,14 @@ class ItemResult:
     error: str | None = None
     cause: str | None = None
     seconds: float = 0.0
+    classes: tuple[str, ...] = ()  # the deployed model's class names, in output order
 
     @property
     def prediction(self) -> str | None:
         if not self.inferences:
             return None
         best = max(range(len(self.inferences)), key=self.inferences.__getitem__)
-        return CLASSES[best] if best < len(CLASSES) else str(best)
+        return artifact.class_name(best, self.classes)
 
     @property
     def confidence(self) -> float | None:
@@ -73,19 +79,24 @@ class RunReport:
         return sum(i.label == i.prediction for i in judged) / len(judged) if judged else None
 
 
-def parse_manifest(text: str) -> dict[str, str]:
-    """``test.lst`` lines ``<row>\\t<label 0|1>\\t<filename>`` → {filename: class name}."""
+def parse_manifest(text: str, classes: Sequence[str]) -> dict[str, str]:
+    """``test.lst`` lines ``<row>\\t<label index>\\t<filename>`` → {filename: name in ``classes``}."""
     labels: dict[str, str] = {}
     for line in text.splitlines():
         parts = line.split("\t")
-        if len(parts) >= 3 and parts[1].strip().isdigit() and int(parts[1]) < len(CLASSES):
-            labels[parts[2].strip()] = CLASSES[int(parts[1])]
+        if len(parts) >= 3 and parts[1].strip().isdigit() and int(parts[1]) < len(classes):
+            labels[parts[2].strip()] = classes[int(parts[1])]
     return labels
 
 
-def outcome_of(description: dict[str, Any]) -> ItemResult:
+def outcome_of(description: dict[str, Any], classes: Sequence[str] = ()) -> ItemResult:
     """Read one DescribeExecution answer into a result (key filled by the caller)."""
-    item = ItemResult(key="", status=description["status"], execution_arn=description["executionArn"])
+    item = ItemResult(
+        key="",
+        status=description["status"],
+        execution_arn=description["executionArn"],
+        classes=tuple(classes),
+    )
     if item.status == "SUCCEEDED":
         output = json.loads(description.get("output") or "{}")
         item.outcome = output.get("outcome", "unknown")
@@ -111,12 +122,42 @@ def choose_keys(clients: Clients, bucket: str, count: int, seed: int | None) -> 
     return random.Random(seed).sample(sorted(keys), min(count, len(keys)))
 
 
-def load_labels(clients: Clients, bucket: str) -> dict[str, str]:
+def deployed_classes(clients: Clients, bucket: str) -> tuple[str, ...]:
+    """Class names of the model deploy uploaded (its metadata.json, the archive's first member); () if
+    there is none to read, and predictions are then named by index."""
+    try:
+        body = clients.s3.get_object(Bucket=bucket, Key=MODEL_KEY)["Body"]
+    except ClientError:
+        return ()
+    try:
+        return artifact.metadata_from_archive(body, origin=f"s3://{bucket}/{MODEL_KEY}").classes
+    except ArtifactError:
+        return ()
+    finally:
+        body.close()
+
+
+def staged_classes(clients: Clients, bucket: str) -> tuple[str, ...] | None:
+    """The staged ``classes.json`` uploaded with the test split, or None when staging wrote none."""
+    try:
+        body = clients.s3.get_object(Bucket=bucket, Key=artifact.CLASSES_FILE)["Body"].read()
+    except ClientError:
+        return None
+    try:
+        return artifact.classes_from_json(body, origin=f"s3://{bucket}/{artifact.CLASSES_FILE}")
+    except ArtifactError as exc:
+        raise RunError(str(exc)) from exc
+
+
+def load_labels(clients: Clients, bucket: str, model_classes: Sequence[str]) -> dict[str, str]:
+    """{file name: true class name} from ``test.lst``, its indices named by the staged classes.json (the
+    original project's folder has none: its labels are in the model's order)."""
     try:
         body = clients.s3.get_object(Bucket=bucket, Key="test.lst")["Body"].read()
     except ClientError:
         return {}
-    return parse_manifest(body.decode("utf-8", errors="replace"))
+    classes = staged_classes(clients, bucket) or tuple(model_classes)
+    return parse_manifest(body.decode("utf-8", errors="replace"), classes)
 
 
 def run_workflow(
@@ -143,7 +184,8 @@ def run_workflow(
             f"state machine {settings.state_machine_name} not found: run `scones deploy` first"
         ) from exc
     chosen = list(keys) or choose_keys(clients, bucket, count, seed)
-    labels = load_labels(clients, bucket)
+    classes = deployed_classes(clients, bucket)
+    labels = load_labels(clients, bucket, classes)
     started = time.monotonic()
     batch = uuid.uuid4().hex[:8]
 
@@ -155,7 +197,7 @@ def run_workflow(
             name=f"run-{batch}-{index}",
             input=check_execution_input({"s3_bucket": bucket, "s3_key": key}),
         )["executionArn"]
-        item = outcome_of(watcher.wait(arn, deadline=started + timeout))
+        item = outcome_of(watcher.wait(arn, deadline=started + timeout), classes)
         item.key, item.label = key, labels.get(key.rsplit("/", 1)[-1])
         item.seconds = time.monotonic() - began
         on_done(item)

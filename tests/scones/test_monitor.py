@@ -32,6 +32,7 @@ from scones.monitor import (
 )
 from scones.monitor.summary import bin_records, choose_bin_width, split_segments
 from tests.conftest import require_shared
+from tests.helpers.tiny_model import tiny_metadata
 from tests.scones.test_monitor_helpers import capture_line, generate_capture, tiny_png, write_tree
 
 T0 = datetime(2026, 1, 2, 10, 0, 0, tzinfo=UTC)
@@ -274,20 +275,20 @@ def test_build_report__empty_source_still_writes_a_page(tmp_path: Path) -> None:
 
 
 def test_classes_from_metadata__artifact_folder_and_errors(tmp_path: Path) -> None:
-    (tmp_path / "metadata.json").write_text(json.dumps({"format_version": 1, "classes": ["car", "bus"]}))
+    (tmp_path / "metadata.json").write_text(json.dumps(tiny_metadata(["car", "bus"], height=4, width=4)))
     assert classes_from_metadata(tmp_path) == ("car", "bus")
-    (tmp_path / "metadata.json").write_text(json.dumps({"classes": []}))
-    with pytest.raises(ClassNamesError, match="non-empty list of class names"):
+    (tmp_path / "metadata.json").write_text(json.dumps(tiny_metadata([], height=4, width=4)))
+    with pytest.raises(ClassNamesError, match="at least two classes"):
         classes_from_metadata(tmp_path)
     (tmp_path / "metadata.json").write_text("{")
-    with pytest.raises(ClassNamesError, match="is not JSON"):
+    with pytest.raises(ClassNamesError, match="is not valid JSON"):
         classes_from_metadata(tmp_path)
 
 
 def test_monitor_cli__local_folder_with_metadata_classes_and_env_threshold(tmp_path: Path) -> None:
     generated = generate_capture(seed=5, files=5)
     write_tree(generated, tmp_path / "cap")
-    (tmp_path / "metadata.json").write_text(json.dumps({"classes": ["bike", "moto"]}))
+    (tmp_path / "metadata.json").write_text(json.dumps(tiny_metadata(["bike", "moto"], height=4, width=4)))
     out = tmp_path / "report"
     result = CliRunner().invoke(
         cli,

@@ -15,10 +15,13 @@ from scones.workflow.settings import Target, settings_from
 
 def test_parse_manifest__original_lst_format() -> None:
     text = "27\t0\tsafety_bike_s_000390.png\n316\t1\tmotorcycle_s_000001.png\n\nbad line\n5\t9\tx.png\n"
-    assert parse_manifest(text) == {
+    assert parse_manifest(text, ("bicycle", "motorcycle")) == {
         "safety_bike_s_000390.png": "bicycle",
         "motorcycle_s_000001.png": "motorcycle",
     }
+
+
+BIKES = ("bicycle", "motorcycle")
 
 
 def _desc(status: str, **extra) -> dict:
@@ -26,14 +29,18 @@ def _desc(status: str, **extra) -> dict:
 
 
 def test_outcome_of__classified_review_failed_timeout() -> None:
+    classes = ("bicycle", "motorcycle")
     ok = outcome_of(
-        _desc("SUCCEEDED", output=json.dumps({"outcome": "classified", "inferences": [0.1, 0.9]}))
+        _desc("SUCCEEDED", output=json.dumps({"outcome": "classified", "inferences": [0.1, 0.9]})), classes
     )
     assert (ok.outcome, ok.prediction, ok.confidence) == ("classified", "motorcycle", 0.9)
     review = outcome_of(
-        _desc("SUCCEEDED", output=json.dumps({"outcome": "review", "inferences": [0.6, 0.4]}))
+        _desc("SUCCEEDED", output=json.dumps({"outcome": "review", "inferences": [0.6, 0.4]})), classes
     )
     assert (review.outcome, review.prediction) == ("review", "bicycle")
+    three = _desc("SUCCEEDED", output=json.dumps({"inferences": [0.1, 0.2, 0.7]}))
+    assert outcome_of(three, ("a", "b", "c")).prediction == "c"
+    assert outcome_of(three).prediction == "class 2"  # no known names: the output position
     failed = outcome_of(_desc("FAILED", error="ImageNotFoundError", cause="s3://b/k does not exist"))
     assert (failed.outcome, failed.error, failed.cause) == (
         "failed",
@@ -46,8 +53,8 @@ def test_outcome_of__classified_review_failed_timeout() -> None:
 
 def test_report__review_is_not_an_infrastructure_error() -> None:
     items = [
-        ItemResult("a", "bicycle", outcome="classified", inferences=[0.99, 0.01]),
-        ItemResult("b", "motorcycle", outcome="review", inferences=[0.6, 0.4]),
+        ItemResult("a", "bicycle", outcome="classified", inferences=[0.99, 0.01], classes=BIKES),
+        ItemResult("b", "motorcycle", outcome="review", inferences=[0.6, 0.4], classes=BIKES),
         ItemResult("c", None, outcome="failed"),
     ]
     report = RunReport(items, 1.0)

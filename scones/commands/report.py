@@ -10,6 +10,7 @@ from rich.table import Table
 
 from scones import monitor
 from scones.monitor.page import summary_rows
+from scones.workflow.deploy import DEFAULT_ARTIFACT
 
 ENV_CAPTURE_SOURCE = "SCONES_CAPTURE_SOURCE"  # s3://bucket/prefix or a folder of capture files
 ENV_REPORT_DIR = "SCONES_REPORT_DIR"  # where monitor writes its PNGs and report.html
@@ -49,7 +50,8 @@ console = Console()
     "--metadata",
     type=click.Path(exists=True, path_type=Path),
     default=None,
-    help="Model metadata.json (or its artifact folder) to take the class names from.",
+    help="Model metadata.json, artifact folder or model.tar.gz to take the class names from "
+    "(default: the model in artifacts/model, else the original project's two classes).",
 )
 def monitor_command(
     source: str, out_dir: Path, threshold: float, classes: str | None, metadata: Path | None
@@ -63,7 +65,7 @@ def monitor_command(
         elif metadata is not None:
             names = monitor.classes_from_metadata(metadata)
         else:
-            names = monitor.DEFAULT_CLASSES
+            names = monitor.default_classes(DEFAULT_ARTIFACT)
         capture = monitor.read_capture(monitor.open_source(source))
         report = monitor.build_report(capture, out_dir, source=source, threshold=threshold, classes=names)
     except monitor.MonitorError as exc:

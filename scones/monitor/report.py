@@ -81,6 +81,14 @@ def classes_from_metadata(path: Path) -> tuple[str, ...]:
         raise ClassNamesError(f"cannot take class names from {path}: {exc}") from exc
 
 
+def default_classes(artifact_dir: Path) -> tuple[str, ...]:
+    """Class names when none are given: those of the model at ``artifact_dir`` (the one deploy uses by
+    default) when there is one, else the contract's default."""
+    if not artifact_dir.exists():
+        return DEFAULT_CLASSES
+    return classes_from_metadata(artifact_dir)
+
+
 def parse_classes(value: Any, *, origin: str = "--classes") -> tuple[str, ...]:
     """A list of names, or a comma-separated string of them; non-empty, no blanks, no duplicates."""
     try:

@@ -18,12 +18,14 @@ from matplotlib.lines import Line2D
 
 from scones.cli import cli
 from scones.monitor import (
+    DEFAULT_CLASSES,
     Capture,
     CaptureRecord,
     ClassNamesError,
     MalformedLine,
     build_report,
     classes_from_metadata,
+    default_classes,
     open_source,
     parse_file,
     parse_line,
@@ -32,7 +34,7 @@ from scones.monitor import (
 )
 from scones.monitor.summary import bin_records, choose_bin_width, split_segments
 from tests.conftest import require_shared
-from tests.helpers.tiny_model import tiny_metadata
+from tests.helpers.tiny_model import build_tiny_artifact, tiny_metadata
 from tests.scones.test_monitor_helpers import capture_line, generate_capture, tiny_png, write_tree
 
 T0 = datetime(2026, 1, 2, 10, 0, 0, tzinfo=UTC)
@@ -283,6 +285,15 @@ def test_classes_from_metadata__artifact_folder_and_errors(tmp_path: Path) -> No
     (tmp_path / "metadata.json").write_text("{")
     with pytest.raises(ClassNamesError, match="is not valid JSON"):
         classes_from_metadata(tmp_path)
+
+
+def test_default_classes__the_default_model_when_there(tmp_path: Path) -> None:
+    assert default_classes(tmp_path / "absent") == DEFAULT_CLASSES
+    build_tiny_artifact(tmp_path / "model", classes=("car", "tram", "bus"))
+    assert default_classes(tmp_path / "model") == ("car", "tram", "bus")
+    (tmp_path / "model" / "metadata.json").write_text("{")
+    with pytest.raises(ClassNamesError, match="is not valid JSON"):
+        default_classes(tmp_path / "model")
 
 
 def test_monitor_cli__local_folder_with_metadata_classes_and_env_threshold(tmp_path: Path) -> None:

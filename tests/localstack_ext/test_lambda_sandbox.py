@@ -15,6 +15,7 @@ user's home is proven without touching the real one.
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -129,9 +130,15 @@ def test_host__checkout_home_and_task_root_cannot_be_written(
     ]
     try:
         written = call(lambda_client, function, {"action": "write", "paths": paths})
+        reached_host = checkout_file.exists()
     finally:
         checkout_file.unlink(missing_ok=True)
-    assert all(result != "written" for result in written.values()), written
+    assert not reached_host
+    # A checkout under /tmp (CI's fresh clones) is, inside the sandbox, a path in the function's own
+    # private /tmp, writable as any /tmp path is on AWS; the host's checkout stays untouched (above).
+    private = PROJECT_ROOT.is_relative_to("/tmp")
+    refused = {path: result for path, result in written.items() if not (private and path == paths[0])}
+    assert all(result != "written" for result in refused.values()), written
     assert (fake_home / ".aws" / "credentials").read_text().startswith("[default]")
     assert not (fake_home / "planted").exists()
 
@@ -227,3 +234,23 @@ def test_setting__sandbox_values() -> None:
     assert seen["auto"] == "auto" and seen["NAMESPACES"] == "namespaces"
     assert seen["off"] == "fallback (LAMBDA_PROCESS_SANDBOX=off)"
     assert seen["bogus"] == "error: LAMBDA_PROCESS_SANDBOX must be one of auto, namespaces, off, got 'bogus'"
+
+
+def test_probe__an_interpreter_under_tmp_stays_visible_inside(tmp_path: Path) -> None:
+    """The private /tmp must not hide the runtime's own files when its venv lives under /tmp (CI's fresh
+    clones do): botocore reads its data files lazily, inside the sandbox, long after the imports. The
+    launcher's probe (run once at Lambda's start) checks every interpreter directory is visible inside."""
+    assert tmp_path.is_relative_to("/tmp"), tmp_path
+    cfg = dict(
+        line.split(" = ", 1)
+        for line in (PROJECT_ROOT / ".venv-lambda" / "pyvenv.cfg").read_text().splitlines()
+    )
+    venv = tmp_path / "venv"
+    subprocess.run([cfg["executable"], "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next(venv.glob("lib/python3*/site-packages"))
+    (site / "marker_module.py").write_text("VALUE = 1\n")
+    shim = PROJECT_ROOT / "localstack_ext" / "scones_localstack" / "lambda_executor" / "shim_sandbox.py"
+    probe = subprocess.run(
+        [str(venv / "bin" / "python"), str(shim), "--probe"], capture_output=True, text=True
+    )
+    assert probe.returncode == 0, probe.stderr

@@ -200,6 +200,14 @@ def build_root(spec: dict[str, Any]) -> None:
         _bind(source, _inside(root, inside))
     _make_read_only(root)
     _bind(str(spec["tmp"]), _inside(root, "tmp"))  # after the read-only pass: the one writable mount
+    # An interpreter that lives under /tmp (a CI job's fresh clone, say) would be hidden by the private
+    # /tmp: botocore reads its data files lazily, long after the imports. Bind it again on top, read-only.
+    for keep in bound:
+        if _under(keep, "/tmp"):
+            target = _inside(root, keep)
+            Path(target).mkdir(0o755, parents=True, exist_ok=True)
+            _bind(keep, target)
+            _make_read_only(target)
     _mount("proc", _inside(root, "proc"), "proc", MS_NOSUID)
     os.chdir(root)
     _check(_syscall(_numbers()[0], b".", b"."), "pivot_root")
@@ -275,11 +283,14 @@ def probe() -> None:
             "runtime": here,
         }
         spec["hide"] = [str(Path("~").expanduser())]
+        needed = interpreter_dirs()
         pid = os.fork()
         if pid == 0:
             enter(spec)
             try:
                 assert Path("/var/runtime/shim.py").is_file()
+                missing = [path for path in needed if not Path(path).is_dir()]
+                assert not missing, f"the interpreter's directories are not visible: {missing}"
                 assert os.getuid() == FUNCTION_UID
                 open("/tmp/probe", "w").close()
                 try:

@@ -31,10 +31,6 @@ class EvaluationReport:
     problems: list[str]
     seconds: float
 
-    @property
-    def consistent(self) -> bool:
-        return not self.problems
-
 
 def list_test_keys(clients: Clients, bucket: str, prefix: str = "test/") -> list[str]:
     keys = [

@@ -36,10 +36,6 @@ class ExecutionInputTooLargeError(RunError):
     pass
 
 
-def payload_size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":")).encode("utf-8"))
-
-
 def check_execution_input(value: Any) -> str:
     """The JSON to pass to StartExecution; refused above 256 KiB as Step Functions refuses it."""
     text = json.dumps(value, separators=(",", ":"))

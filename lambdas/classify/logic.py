@@ -36,8 +36,8 @@ class ClassifyError(Exception):
     """Base of the errors this step raises; the class name is the Step Functions ``Error``."""
 
 
-class InvalidEventError(ClassifyError):
-    pass
+class InvalidEventError(ClassifyError, ValueError):
+    """The event carries no usable image_data (permanent: retrying the same event cannot help)."""
 
 
 class EndpointUnavailableError(ClassifyError):

@@ -1,8 +1,9 @@
 """Pure parts of the filter step.
 
 Errors (``errorType`` seen by Step Functions):
-    InvalidEventError   no inferences list in the event
-    LowConfidenceError  max(inferences) < threshold; message THRESHOLD_CONFIDENCE_NOT_MET (routed to review)
+    FilterConfidenceError (base)
+    ├── InvalidEventError   no inferences list in the event
+    └── LowConfidenceError  max(inferences) < threshold, message THRESHOLD_CONFIDENCE_NOT_MET (to review)
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ DEFAULT_THRESHOLD = 0.93
 LOW_CONFIDENCE_MESSAGE = "THRESHOLD_CONFIDENCE_NOT_MET"
 
 
-class InvalidEventError(ValueError):
-    pass
+class FilterConfidenceError(Exception):
+    """Base of the errors this step raises; the class name is the Step Functions ``Error``."""
 
 
-class LowConfidenceError(Exception):
+class InvalidEventError(FilterConfidenceError, ValueError):
+    """The event carries no usable inferences list (permanent: retrying the same event cannot help)."""
+
+
+class LowConfidenceError(FilterConfidenceError):
     """The classifier is not sure enough; the state machine sends the item to human review."""
 
 

@@ -8,10 +8,11 @@ cannot be reused: custom error names must not start with ``States.``; both AWS a
 name into ``States.Runtime``.)
 
 Errors (``errorType`` seen by Step Functions):
-    InvalidEventError            the event has no usable s3_bucket / s3_key
-    ImageNotFoundError           the S3 object (or bucket) does not exist
-    Function.ResponseSizeTooLarge  output above the synchronous Lambda limit (6 MB)
-    DataLimitExceededError       output above the Step Functions state limit (256 KiB)
+    SerializeImageError (base)
+    ├── InvalidEventError              the event has no usable s3_bucket / s3_key
+    ├── ImageNotFoundError             the S3 object (or bucket) does not exist
+    ├── Function.ResponseSizeTooLarge  output above the synchronous Lambda limit (6 MB)
+    └── DataLimitExceededError         output above the Step Functions state limit (256 KiB)
 """
 
 from __future__ import annotations
@@ -25,21 +26,25 @@ MAX_STATE_BYTES = 262_144  # Step Functions: state input/output, UTF-8 JSON
 MAX_SYNC_RESPONSE_BYTES = 6_291_556  # Lambda: synchronous response payload, as Lambda reports it
 
 
-class InvalidEventError(ValueError):
-    """The event does not name an S3 object."""
+class SerializeImageError(Exception):
+    """Base of the errors this step raises; the class name is the Step Functions ``Error``."""
 
 
-class ImageNotFoundError(LookupError):
+class InvalidEventError(SerializeImageError, ValueError):
+    """The event does not name an S3 object (permanent: retrying the same event cannot help)."""
+
+
+class ImageNotFoundError(SerializeImageError, LookupError):
     """The S3 object to serialize does not exist."""
 
 
-class DataLimitExceededError(Exception):
+class DataLimitExceededError(SerializeImageError):
     """The output would exceed the Step Functions state limit (256 KiB)."""
 
 
-def _named(name: str, doc: str) -> type[Exception]:
+def _named(name: str, doc: str) -> type[SerializeImageError]:
     """An exception class named like an AWS error (with a dot): the runtime reports ``__name__``."""
-    return type(name, (Exception,), {"__doc__": doc, "__module__": __name__})
+    return type(name, (SerializeImageError,), {"__doc__": doc, "__module__": __name__})
 
 
 ResponseSizeTooLarge = _named("Function.ResponseSizeTooLarge", "Lambda response above the synchronous limit.")

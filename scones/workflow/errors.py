@@ -2,6 +2,7 @@
 
 WorkflowError
 ├── MissingCredentialsError  target aws, and boto3 finds no credentials
+├── TargetUnreachableError   the target's endpoint does not answer (local stack not up, no network)
 ├── ArtifactMissingError     no model.tar.gz / artifact directory to deploy
 ├── DeployError              a create-or-update step failed (names the resource)
 └── RunError                 infrastructure problem while running (no state machine, bucket, timeout)
@@ -18,6 +19,10 @@ class MissingCredentialsError(WorkflowError):
     pass
 
 
+class TargetUnreachableError(WorkflowError):
+    pass
+
+
 class ArtifactMissingError(WorkflowError):
     pass
 
@@ -27,8 +32,4 @@ class DeployError(WorkflowError):
 
 
 class RunError(WorkflowError):
-    pass
-
-
-class TargetUnreachableError(WorkflowError):
     pass

@@ -1,24 +1,25 @@
 """`scones demo`: the whole workflow from nothing to a report, on a laptop with no AWS and no Docker.
 
 set-up (make) → stage → train → up → deploy → stage to S3 → run a batch → evaluate → monitor →
-cleanup → down. Every step is a library call the other commands make too; this module only orders
-them, shows progress and always stops the stack it started, whatever failed.
+cleanup → down. Every step is a library call the other commands make too, and every table or line it
+prints is the one the commands print (scones.render); this module only orders them and always stops
+the stack it started, whatever failed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from rich.console import Console
-from rich.table import Table
 
-from local_endpoint.artifact import load_metadata
-from scones import stack
+from local_endpoint.artifact import DEFAULT_THRESHOLD, load_metadata
+from scones import render, stack
+from scones.evaluation.evaluate import EvaluationReport
+from scones.monitor.report import Capture
 from scones.stack.settings import PROJECT_ROOT, StackSettings
 from scones.workflow.settings import Target, WorkflowSettings
 
@@ -39,36 +40,40 @@ class DemoSettings:
     tiny: bool = False
     batch: int = 20
     evaluate_limit: int | None = None
-    train_overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ThresholdChoice:
+    """The threshold the demo deploys and where it came from (``render.threshold_choice`` says why)."""
+
+    value: float
+    recommended: float | None  # the artifact's recommendation (metadata.json), None when it states none
+    floor: float  # the original project's threshold, the lowest the demo deploys
+    source: Literal["recommended", "original project"]
+
+
+def choose_threshold(recommended: float | None, floor: float = DEFAULT_THRESHOLD) -> ThresholdChoice:
+    """The more conservative (higher) of the model's recommendation and the original project's 0.93.
+
+    The recommendation is tuned on a small validation split (100 images in the demo) and can come out
+    low enough to accept every prediction, wrong ones at confidence ≈ 1.0 included; the demo then shows
+    the review path never being used. Keeping the original project's threshold as a floor means the
+    demo never accepts more than the project it reproduces would. A tie keeps the recommendation.
+    """
+    if recommended is not None and recommended >= floor:
+        return ThresholdChoice(recommended, recommended, floor, "recommended")
+    return ThresholdChoice(floor, recommended, floor, "original project")
 
 
 @dataclass
 class DemoResult:
-    steps: dict[str, float] = field(default_factory=dict)
-    run_counts: dict[str, int] = field(default_factory=dict)
-    evaluation: Any = None
+    steps: dict[str, float] = field(default_factory=dict)  # step name → seconds, in the order run
+    threshold: ThresholdChoice | None = None
+    run_counts: dict[str, int] = field(default_factory=dict)  # outcome → executions (render.OUTCOMES)
+    evaluation: EvaluationReport | None = None
     report_html: Path | None = None
     capture_records: int = 0
     removed: int = 0
-    training_metrics: dict[str, Any] = field(default_factory=dict)
-
-
-class Steps:
-    """Prints each step's title and duration; keeps the timings for the summary."""
-
-    def __init__(self, console: Console, result: DemoResult) -> None:
-        self.console = console
-        self.result = result
-        self.began = time.monotonic()
-
-    @contextlib.contextmanager
-    def __call__(self, name: str, what: str) -> Iterator[None]:
-        self.console.rule(f"[bold]{name}[/bold] — {what}")
-        began = time.monotonic()
-        yield
-        took = time.monotonic() - began
-        self.result.steps[name] = took
-        self.console.print(f"[dim]{name}: {took:.1f} s (total {time.monotonic() - self.began:.0f} s)[/dim]")
 
 
 def _free_or_default(port: int | None) -> int:
@@ -85,26 +90,16 @@ def _stage(settings: DemoSettings, console: Console) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnverifiedArchiveWarning)
         counts = stage_to_folder(settings.data_dir, archive=settings.archive)
-    for warning in caught:
-        console.print(f"[yellow]warning:[/yellow] {warning.message}")
-    console.print(f"staged {counts['train']} train + {counts['test']} test PNGs into {settings.data_dir}")
+    render.staging(console, counts, settings.data_dir, caught)
 
 
-def _train(settings: DemoSettings, console: Console) -> dict[str, Any]:
+def _train(settings: DemoSettings) -> None:
     from training.pipeline import run
     from training.train import TrainConfig, read_classes
 
-    base: dict[str, Any] = {"classes": read_classes(settings.data_dir), **settings.train_overrides}
-    config = TrainConfig.tiny(**base) if settings.tiny else TrainConfig(**base)
-    checkpoint = settings.artifact_dir.parent / "checkpoint.pt"
-    result = run(settings.data_dir, config, checkpoint, settings.artifact_dir)
-    m = result.metrics
-    console.print(
-        f"test accuracy {m['test']['accuracy']:.3f}, ECE {m['test']['ece']:.3f}, "
-        f"temperature {m['temperature']:.2f}, recommended threshold {m['threshold']}, "
-        f"trained in {m['train_seconds']:.0f} s → {settings.artifact_dir}"
-    )
-    return m
+    classes = read_classes(settings.data_dir)
+    config = TrainConfig.tiny(classes=classes) if settings.tiny else TrainConfig(classes=classes)
+    run(settings.data_dir, config, settings.artifact_dir.parent / "checkpoint.pt", settings.artifact_dir)
 
 
 def _upload_staged(workflow: WorkflowSettings, data_dir: Path) -> None:
@@ -113,17 +108,6 @@ def _upload_staged(workflow: WorkflowSettings, data_dir: Path) -> None:
 
     client = stack.local_client("s3", workflow.endpoint_url or "")
     upload_files(client, data_dir, staged_files(data_dir), workflow.bucket_name)
-
-
-def _print_run(console: Console, report: Any) -> dict[str, int]:
-    table = Table("key", "label", "prediction", "confidence", "outcome")
-    for item in report.items:
-        confidence = f"{item.confidence:.3f}" if item.confidence is not None else "-"
-        table.add_row(item.key, item.label or "-", item.prediction or "-", confidence, item.outcome)
-    console.print(table)
-    counts = {o: report.count(o) for o in ("classified", "review", "failed", "timeout")}
-    console.print(", ".join(f"{k} {v}" for k, v in counts.items()) + f" in {report.seconds:.1f} s")
-    return counts
 
 
 def run_demo(settings: DemoSettings, console: Console | None = None) -> DemoResult:
@@ -136,13 +120,15 @@ def run_demo(settings: DemoSettings, console: Console | None = None) -> DemoResu
 
     console = console or Console()
     result = DemoResult()
-    step = Steps(console, result)
+    step = render.Steps(console, result.steps)
     with step("stage", "CIFAR-100 bicycles and motorcycles → PNGs + .lst"):
         _stage(settings, console)
     with step("train", "fine-tune, calibrate, export ONNX" + (" (tiny)" if settings.tiny else "")):
-        result.training_metrics = _train(settings, console)
-    metadata = load_metadata(settings.artifact_dir)
-    threshold = metadata.threshold_or_default
+        _train(settings)
+        metadata = load_metadata(settings.artifact_dir)
+        console.print(render.training_summary(metadata, settings.artifact_dir), highlight=False)
+    choice = result.threshold = choose_threshold(metadata.threshold)
+    threshold = choice.value
 
     stack_settings = StackSettings(port=_free_or_default(settings.port), state_root=settings.state_root)
     with step("up", "LocalStack in host mode, no Docker"):
@@ -158,23 +144,25 @@ def run_demo(settings: DemoSettings, console: Console | None = None) -> DemoResu
         )
         clients = Clients(workflow)
         with step("deploy", "bucket, roles, 3 Lambdas, state machine, SageMaker endpoint"):
-            deployed = deploy(workflow, clients, log=console.print)
-            console.print(f"state machine {deployed.state_machine_arn}")
+            console.print(render.threshold_choice(choice), highlight=False)
+            deployed = deploy(workflow, clients, log=render.indented(console))
+            render.print_deployed(console, deployed)
         with step("upload", f"staged images → s3://{workflow.bucket_name}"):
             _upload_staged(workflow, settings.data_dir)
         with step("run", f"{settings.batch} random test images through the state machine"):
             run = run_workflow(workflow, count=settings.batch, seed=0, clients=clients)
-            result.run_counts = _print_run(console, run)
+            render.print_run(console, run)
+            result.run_counts = render.outcome_counts(run)
         with step("evaluate", "the test split through the workflow vs offline evaluation"):
-            result.evaluation = evaluate_workflow(
+            evaluation = result.evaluation = evaluate_workflow(
                 workflow, settings.artifact_dir, limit=settings.evaluate_limit, clients=clients
             )
-            _print_evaluation(console, result.evaluation, threshold)
+            render.print_evaluation(console, evaluation, threshold)
         with step("monitor", "every data-capture record → charts + HTML"):
             source = f"s3://{workflow.bucket_name}/data_capture"
             # One record per classify call (capture at 100 %); the endpoint flushes its buffer every second.
             classified = sum(1 for item in run.items if item.inferences)
-            expected = classified + result.evaluation.workflow.images - result.evaluation.workflow.failures
+            expected = classified + evaluation.workflow.images - evaluation.workflow.failures
             capture = _wait_for_capture(lambda: read_capture(open_source(source, clients.s3)), expected)
             report = build_report(
                 capture,
@@ -188,9 +176,9 @@ def run_demo(settings: DemoSettings, console: Console | None = None) -> DemoResu
             console.print(f"{len(capture.records)} capture records in {capture.files} files")
             if len(capture.records) < expected:
                 console.print(f"[yellow]expected {expected} records (one per classify call)[/yellow]")
-            console.print(f"[bold green]report:[/bold green] {report.html}")
+            console.print(f"[bold green]report:[/bold green] {report.html}", highlight=False)
         with step("cleanup", "delete everything deploy tagged"):
-            removed = cleanup(clients, workflow, log=lambda line: console.print(f"  {line}"))
+            removed = cleanup(clients, workflow, log=render.indented(console))
             result.removed = len(removed.removed)
     finally:
         with step("down", "stop LocalStack and every process it started"):
@@ -198,7 +186,7 @@ def run_demo(settings: DemoSettings, console: Console | None = None) -> DemoResu
     return result
 
 
-def _wait_for_capture(read: Callable[[], Any], expected: int, timeout: float = 20.0) -> Any:
+def _wait_for_capture(read: Callable[[], Capture], expected: int, timeout: float = 20.0) -> Capture:
     """Read the capture until it holds `expected` records (buffered writes land within seconds)."""
     deadline = time.monotonic() + timeout
     capture = read()
@@ -206,23 +194,3 @@ def _wait_for_capture(read: Callable[[], Any], expected: int, timeout: float = 2
         time.sleep(0.5)
         capture = read()
     return capture
-
-
-def _print_evaluation(console: Console, report: Any, threshold: float) -> None:
-    table = Table("metric", "deployed workflow", "offline")
-    for (name, ours), (_, ref) in zip(report.workflow.rows(), report.offline.rows(), strict=True):
-        table.add_row(name, ours, ref)
-    console.print(table)
-    if report.problems:
-        for line in report.problems[:10]:
-            console.print(f"[red]drift[/red] {line}")
-    else:
-        console.print(f"[green]workflow == offline evaluation on every image (threshold {threshold})[/green]")
-
-
-def demo_summary(console: Console, result: DemoResult) -> None:
-    console.rule("[bold]summary")
-    total = sum(result.steps.values())
-    console.print(" · ".join(f"{k} {v:.0f}s" for k, v in result.steps.items()) + f" — total {total:.0f} s")
-    if result.report_html:
-        console.print(f"Open the report: {result.report_html}")

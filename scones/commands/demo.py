@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from scones.demo import ENV_ARCHIVE, DemoSettings, demo_summary, run_demo
+from scones import render
+from scones.demo import ENV_ARCHIVE, DemoSettings, run_demo
 from scones.stack import StackError
 from scones.workflow.errors import WorkflowError
 
@@ -37,7 +38,7 @@ def demo_command(
         result = run_demo(settings, console)
     except (StackError, WorkflowError, TrainingError) as exc:
         raise click.ClickException(str(exc)) from exc
-    demo_summary(console, result)
+    render.demo_summary(console, result.steps, result.report_html)
     if result.evaluation is not None and result.evaluation.problems:
         raise click.ClickException("the deployed workflow disagrees with offline evaluation (see above)")
 

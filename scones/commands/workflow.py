@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
+from scones import render
 from scones.workflow import build_plan, deploy, run_workflow
 from scones.workflow.errors import RunError, WorkflowError
 from scones.workflow.settings import (
@@ -77,20 +77,13 @@ def deploy_command(dry_run: bool, **values: Any) -> None:
     if not settings.is_local and not settings.image_uri and not dry_run:
         raise click.UsageError("--target aws needs --image-uri (the local_endpoint image pushed to ECR)")
     if dry_run:
-        table = Table(title=f"deploy plan: target {settings.target.value}, project {settings.project}")
-        for column in ("resource", "name", "detail"):
-            table.add_column(column)
-        for row in build_plan(settings).describe():
-            table.add_row(*row)
-        console.print(table)
-        console.print(f"tags: {settings.tags}  (dry run: nothing was called)")
+        render.print_plan(console, build_plan(settings))
         return
     try:
-        result = deploy(settings, log=lambda line: console.print(f"  {line}"))
+        result = deploy(settings, log=render.indented(console))
     except WorkflowError as exc:
         raise click.ClickException(str(exc)) from exc
-    console.print(f"{len(result.changes)} change(s); endpoint {result.endpoint_name} InService")
-    console.print(f"state machine {result.state_machine_arn}")
+    render.print_deployed(console, result)
 
 
 @click.command("run")
@@ -125,17 +118,7 @@ def run_command(
         )
     except WorkflowError as exc:
         raise click.ClickException(str(exc)) from exc
-    table = Table(title=f"{len(report.items)} execution(s) in {report.seconds:.2f} s")
-    for column in ("key", "label", "prediction", "confidence", "outcome", "reason"):
-        table.add_column(column)
-    for item in report.items:
-        confidence = f"{item.confidence:.3f}" if item.confidence is not None else "-"
-        reason = f"{item.error}: {item.cause}"[:80] if item.error else ""
-        table.add_row(item.key, item.label or "-", item.prediction or "-", confidence, item.outcome, reason)
-    console.print(table)
-    summary = ", ".join(f"{o} {report.count(o)}" for o in ("classified", "review", "failed", "timeout"))
-    accuracy = f"; accuracy {report.accuracy:.1%} on labelled items" if report.accuracy is not None else ""
-    console.print(f"summary: {summary}{accuracy}")
+    render.print_run(console, report)
     if report.infrastructure_errors:
         raise click.ClickException(f"{report.infrastructure_errors} execution(s) failed or timed out")
 

@@ -8,8 +8,8 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from scones import render
 from scones.commands.workflow import _settings, _target_options
 from scones.evaluation import evaluate_workflow
 from scones.workflow.errors import WorkflowError
@@ -47,20 +47,11 @@ def evaluate_command(artifact: Path, limit: int | None, concurrency: int, **valu
             report = evaluate_workflow(settings, artifact, limit=limit, concurrency=concurrency, on_done=done)
         except WorkflowError as exc:
             raise click.ClickException(str(exc)) from exc
-    table = Table("metric", "deployed workflow", "offline (same artifact, same images)")
-    for (name, ours), (_, ref) in zip(report.workflow.rows(), report.offline.rows(), strict=True):
-        table.add_row(name, ours, ref)
-    console.print(table)
-    console.print(
-        f"threshold {settings.threshold}; {report.workflow.images} images in {report.seconds:.1f} s"
-    )
+    render.print_evaluation(console, report, settings.threshold)
     if report.problems:
-        for line in report.problems[:20]:
-            console.print(f"[red]drift[/red] {line}")
         raise click.ClickException(
             f"{len(report.problems)} image(s) differ between the deployed workflow and offline evaluation"
         )
-    console.print("[green]the deployed workflow equals offline evaluation on every image[/green]")
 
 
 commands: list[click.Command] = [evaluate_command]

@@ -14,18 +14,10 @@ from typing import Any
 import pytest
 
 from scones import stack
-from scones.stack.settings import PROJECT_ROOT, StackSettings
+from scones.stack.settings import StackSettings
 
-SHARED = PROJECT_ROOT.parent / "shared"
-SHARED_DATA = SHARED / "data"
-
-
-def require_shared(*parts: str) -> Path:
-    """A path under ../shared/data, or a skip that says why (a user's clone has no ../shared)."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"needs {path} (../shared is only present on the project's machines and CI)")
-    return path
+# Tests that read ../shared are marked `shared`; this plugin skips them, in one place, where it is absent.
+pytest_plugins = ["tests.helpers.shared_data"]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 import psutil
 from PIL import Image
 
-from tests.conftest import SHARED_DATA
+from tests.helpers.shared_data import SHARED_DATA
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
 
 ACCOUNT = "000000000000"

@@ -27,12 +27,11 @@ from botocore.config import Config
 from PIL import Image
 
 from scones.stack.clients import local_client
+from tests.helpers.shared_data import SHARED_DATA, require_shared
 from tests.helpers.tiny_model import build_tiny_artifact
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-CIFAR_TEST = SHARED / "data" / "cifar100-vehicles" / "test"
-CAPTURE_SAMPLES = SHARED / "data" / "sagemaker-capture"
+CAPTURE_SAMPLES = SHARED_DATA / "sagemaker-capture"
 ENDPOINT_PYTHON = REPO / ".venv-endpoint" / "bin" / "python"
 ENDPOINT_NAME = "bike-moto-test"
 JSON_CAPTURE = {"JsonContentTypes": ["application/json"]}
@@ -198,6 +197,5 @@ def reference_probabilities(image_bytes: bytes, artifact_dir: Path) -> list[floa
 
 
 def cifar_pngs() -> list[Path]:
-    if not CIFAR_TEST.is_dir():
-        pytest.skip(f"{CIFAR_TEST} is absent (../shared not mounted); real CIFAR PNGs unavailable")
-    return sorted(CIFAR_TEST.glob("*.png"))
+    """The real CIFAR-100 test PNGs in ../shared (the calling test is marked ``shared``)."""
+    return sorted(require_shared("cifar100-vehicles", "test").glob("*.png"))

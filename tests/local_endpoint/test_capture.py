@@ -23,6 +23,7 @@ from local_endpoint.capture import (
     serialize_record,
     sink_for_destination,
 )
+from tests.helpers.shared_data import require_shared
 from tests.local_endpoint.conftest import CAPTURE_SAMPLES
 
 JSON_CFG = CaptureConfig.from_api(
@@ -38,11 +39,11 @@ KEY_RE = re.compile(
 
 
 def real_capture_files() -> list[Path]:
-    if not CAPTURE_SAMPLES.is_dir():
-        pytest.skip(f"{CAPTURE_SAMPLES} is absent (../shared not mounted); no real capture files to compare")
-    return sorted(CAPTURE_SAMPLES.rglob("*.jsonl"))
+    """The real capture files in ../shared (the calling test is marked ``shared``)."""
+    return sorted(require_shared("sagemaker-capture").rglob("*.jsonl"))
 
 
+@pytest.mark.shared
 def test_build_record__reproduces_every_real_sagemaker_line_byte_for_byte() -> None:
     files = real_capture_files()
     lines = 0
@@ -68,6 +69,7 @@ def test_build_record__reproduces_every_real_sagemaker_line_byte_for_byte() -> N
     assert lines == 31
 
 
+@pytest.mark.shared
 def test_capture_key__matches_real_layout() -> None:
     for path in real_capture_files():
         rel = path.relative_to(CAPTURE_SAMPLES).as_posix()

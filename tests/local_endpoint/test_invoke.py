@@ -63,6 +63,7 @@ def test_invoke_endpoint__content_type_x_accept(
     assert sum(payload) == pytest.approx(1.0, abs=1e-5)
 
 
+@pytest.mark.shared
 def test_invoke_endpoint__real_cifar_pngs_match_direct_onnxruntime(client: Any, artifact: Path) -> None:
     for path in cifar_pngs()[:20]:
         body = path.read_bytes()

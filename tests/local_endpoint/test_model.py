@@ -91,6 +91,7 @@ def test_classifier__red_is_bicycle_blue_is_motorcycle_and_matches_reference(art
     assert p_blue == pytest.approx(reference_probabilities(blue, artifact), abs=1e-6)
 
 
+@pytest.mark.shared
 def test_classifier__real_cifar_pngs_are_rgba_and_classify(artifact: Path) -> None:
     paths = cifar_pngs()[:10]
     clf = Classifier(artifact)

@@ -33,7 +33,7 @@ from scones.monitor import (
     read_capture,
 )
 from scones.monitor.summary import bin_records, choose_bin_width, split_segments
-from tests.conftest import require_shared
+from tests.helpers.shared_data import require_shared
 from tests.helpers.tiny_model import build_tiny_artifact, tiny_metadata
 from tests.scones.test_monitor_helpers import capture_line, generate_capture, tiny_png, write_tree
 
@@ -117,6 +117,7 @@ def test_parse_file__every_line_blank_lines_skipped_bad_bytes_counted() -> None:
     assert items[2].reason == "not UTF-8 text"  # type: ignore[union-attr]
 
 
+@pytest.mark.shared
 def test_generated_line__has_the_real_key_layout() -> None:
     """The generator's lines match the real records' keys, order and encodings (so the fixture is fair)."""
     folder = require_shared("sagemaker-capture")
@@ -133,6 +134,7 @@ def test_generated_line__has_the_real_key_layout() -> None:
 # --- reading every record -----------------------------------------------------------------------------
 
 
+@pytest.mark.shared
 def test_read_capture__real_sagemaker_files_every_record() -> None:
     """The 31 records of 19 real files, including the files with 2 and 3 records the notebook half-read."""
     folder = require_shared("sagemaker-capture")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import require_shared
+from tests.helpers.shared_data import require_shared
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from training.export import check_parity
 from training.pipeline import run_export
 from training.train import load_checkpoint
 
+pytestmark = pytest.mark.shared  # every test inspects the tiny run trained on ../shared's archive
+
 
 def test_tiny_run__artifact_matches_the_contract(tiny_run: TinyRun) -> None:
     meta = tiny_run.metadata

@@ -11,9 +11,12 @@ import pytest
 import torch
 from PIL import Image
 
+from tests.helpers.shared_data import require_shared
 from tests.training.conftest import TinyRun
 from training.data import MetadataTransform, input_spec
 from training.model import IMAGENET_MEAN, IMAGENET_STD
+
+pytestmark = pytest.mark.shared  # every test inspects the tiny run trained on ../shared's archive
 
 
 def contract_preprocess(path: Path, spec: dict) -> np.ndarray:
@@ -71,8 +74,6 @@ def test_preprocessing__equals_an_independent_reading_of_the_contract(
 def test_preprocessing__rgba_source_png_gives_the_same_tensor_as_the_staged_rgb_png(
     tiny_run: TinyRun,
 ) -> None:
-    from tests.conftest import require_shared
-
     original = require_shared("cifar100-vehicles", "test", "bicycle_s_001789.png")
     transform = MetadataTransform(tiny_run.metadata["input"])
     with Image.open(original) as rgba, Image.open(tiny_run.data_dir / "test" / original.name) as rgb:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import require_shared
+from tests.helpers.shared_data import require_shared
 from tests.training.conftest import read_labels_csv
 from training.data import load_split, read_manifest
 from training.exceptions import DownloadError, StagingError
@@ -21,6 +21,7 @@ from training.stage import UnverifiedArchiveWarning, stage_to_folder, staged_fil
 LST_LINE = re.compile(rb"\A(\d+)\t([01])\t([A-Za-z_]+_s_\d{6}\.png)\n\Z")
 
 
+@pytest.mark.shared
 def test_stage__local_archive_gives_the_original_names_and_labels(staged: Path) -> None:
     expected = {(r["split"], r["filename"]): int(r["label"]) for r in read_labels_csv()}
     found = {}
@@ -31,6 +32,7 @@ def test_stage__local_archive_gives_the_original_names_and_labels(staged: Path) 
     assert found == expected
 
 
+@pytest.mark.shared
 def test_stage__pixels_equal_the_source_pngs(staged: Path) -> None:
     source = require_shared("cifar100-vehicles")
     for split in ("train", "test"):
@@ -43,6 +45,7 @@ def test_stage__pixels_equal_the_source_pngs(staged: Path) -> None:
         assert (img.format, img.mode, img.size) == ("PNG", "RGB", (32, 32))
 
 
+@pytest.mark.shared
 def test_stage__manifests_have_the_original_byte_format(staged: Path) -> None:
     source = require_shared("cifar100-vehicles")
     for split in ("train", "test"):
@@ -57,6 +60,7 @@ def test_stage__manifests_have_the_original_byte_format(staged: Path) -> None:
         assert [line.split(b"\t", 1)[1] for line in ours] == [line.split(b"\t", 1)[1] for line in theirs]
 
 
+@pytest.mark.shared
 def test_stage__fine_label_option_keeps_the_listed_classes_in_order(tmp_path: Path) -> None:
     archive = require_shared("cifar-100-python-vehicles.tar.gz")
     with pytest.warns(UnverifiedArchiveWarning, match="without md5 verification"):
@@ -67,6 +71,7 @@ def test_stage__fine_label_option_keeps_the_listed_classes_in_order(tmp_path: Pa
     assert (tmp_path / "classes.json").read_text().strip() == '["motorcycle", "bicycle"]'
 
 
+@pytest.mark.shared
 def test_stage__labels_missing_from_the_archive_raise(tmp_path: Path) -> None:
     archive = require_shared("cifar-100-python-vehicles.tar.gz")
     with warnings.catch_warnings():
@@ -104,6 +109,7 @@ def test_stage__official_download_failure_is_explained(
         stage_to_folder(tmp_path, cache_dir=tmp_path / "cache")
 
 
+@pytest.mark.shared
 def test_staged_files__lists_manifests_pngs_and_classes(staged: Path) -> None:
     files = staged_files(staged)
     assert len(files) == 2 + 1000 + 200 + 1

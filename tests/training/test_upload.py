@@ -63,6 +63,7 @@ def _keys(client, bucket: str) -> set[str]:  # type: ignore[no-untyped-def]
     return {o["Key"] for p in pages for o in p.get("Contents", [])}
 
 
+@pytest.mark.shared
 def test_upload__second_run_uploads_nothing_and_a_change_uploads_one(
     staged: Path, s3, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -86,6 +87,7 @@ def test_upload__second_run_uploads_nothing_and_a_change_uploads_one(
     assert body == (copy / "test.lst").read_bytes()
 
 
+@pytest.mark.shared
 def test_stage_cli__from_folder_uploads_idempotently(mini_staged: Path, s3) -> None:  # type: ignore[no-untyped-def]
     args = ["stage", "--from-folder", str(mini_staged), "--bucket", "scones-cli", "--prefix", ""]
     first = CliRunner().invoke(cli, args, catch_exceptions=False)
@@ -96,6 +98,7 @@ def test_stage_cli__from_folder_uploads_idempotently(mini_staged: Path, s3) -> N
     assert {"train.lst", "test.lst", "train/bike_s_000682.png"} <= _keys(s3, "scones-cli")
 
 
+@pytest.mark.shared
 def test_upload__unreachable_endpoint_raises_upload_error(
     staged: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,9 +14,9 @@ import pytest
 from rich.console import Console
 
 from scones.demo import DemoSettings, run_demo
-from tests.conftest import require_shared
+from tests.helpers.shared_data import require_shared
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.shared]
 
 
 def test_demo__tiny_end_to_end(tmp_path: Path) -> None:

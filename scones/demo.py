@@ -90,7 +90,8 @@ def _stage(settings: DemoSettings, console: Console) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnverifiedArchiveWarning)
         counts = stage_to_folder(settings.data_dir, archive=settings.archive)
-    render.staging(console, counts, settings.data_dir, caught)
+    render.caught_warnings(console, caught)
+    console.print(render.staged_line(counts, settings.data_dir), highlight=False)
 
 
 def _train(settings: DemoSettings) -> None:

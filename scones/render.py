@@ -41,16 +41,16 @@ def warning(console: Console, message: object) -> None:
     console.print(f"[yellow]warning:[/yellow] {escape(str(message))}", highlight=False)
 
 
-def staging(
-    console: Console, counts: Mapping[str, int], folder: Path, caught: Iterable[warnings.WarningMessage]
-) -> None:
-    """What `scones stage` and the demo's stage step report: the warnings raised while staging (an archive
-    whose md5 was not checked), then how many images landed where."""
+def caught_warnings(console: Console, caught: Iterable[warnings.WarningMessage]) -> None:
+    """Warnings recorded while a step ran (staging from an archive whose md5 was not checked), each one
+    shown once, in the step's output rather than as Python's ``file:line: UserWarning`` noise."""
     for caught_warning in caught:
         warning(console, caught_warning.message)
-    console.print(
-        f"staged {counts['train']} train + {counts['test']} test images into {folder}", highlight=False
-    )
+
+
+def staged_line(counts: Mapping[str, int], folder: Path) -> str:
+    """What `scones stage` and the demo's stage step report: how many images landed where."""
+    return f"staged {counts['train']} train + {counts['test']} test images into {folder}"
 
 
 def training_summary(metadata: ModelMetadata, artifact_dir: Path) -> str:

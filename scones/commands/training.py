@@ -78,6 +78,9 @@ def stage(
     endpoint_url: str | None,
 ) -> None:
     """Stage CIFAR-100 vehicle images as PNGs + .lst manifests and upload them to S3 (idempotent)."""
+    from rich.console import Console
+
+    from scones import render
     from training.exceptions import TrainingError
     from training.stage import UnverifiedArchiveWarning, stage_to_folder, staged_files
 
@@ -88,9 +91,8 @@ def stage(
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", UnverifiedArchiveWarning)
                 counts = stage_to_folder(out, archive=archive, cache_dir=cache_dir, fine_labels=fine_labels)
-            for w in caught:
-                click.secho(f"warning: {w.message}", fg="yellow", err=True)
-            click.echo(f"staged {counts['train']} train + {counts['test']} test images into {out}")
+            render.caught_warnings(Console(stderr=True), caught)
+            click.echo(render.staged_line(counts, out))
             folder = out
         files = staged_files(folder)
         if bucket:

@@ -147,14 +147,17 @@ def test_deployed__changes_endpoint_and_state_machine() -> None:
     ]
 
 
-def test_staging__warnings_first_then_the_counts(tmp_path: Path) -> None:
+def test_staging__recorded_warnings_then_the_counts(tmp_path: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.warn("archive [local] md5 not verified", UserWarning, stacklevel=1)
+        warnings.warn("second", UserWarning, stacklevel=1)
     console = _console()
-    render.staging(console, {"train": 1000, "test": 200}, tmp_path, caught)
+    render.caught_warnings(console, caught)
+    console.print(render.staged_line({"train": 1000, "test": 200}, tmp_path))
     assert console.export_text().splitlines() == [
         "warning: archive [local] md5 not verified",
+        "warning: second",
         f"staged 1000 train + 200 test images into {tmp_path}",
     ]
 

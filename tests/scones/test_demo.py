@@ -13,12 +13,37 @@ import psutil
 import pytest
 from rich.console import Console
 
-from scones.demo import DemoSettings, run_demo
+from local_endpoint.artifact import DEFAULT_THRESHOLD
+from scones.demo import DemoSettings, choose_threshold, run_demo
 from tests.helpers.shared_data import require_shared
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.shared]
+
+@pytest.mark.parametrize(
+    ("recommended", "deployed", "source"),
+    [
+        (0.5, 0.93, "original project"),  # the full run: every prediction would be accepted
+        (0.929, 0.93, "original project"),
+        (0.93, 0.93, "recommended"),  # a tie keeps the recommendation (same value either way)
+        (0.97, 0.97, "recommended"),
+        (None, 0.93, "original project"),  # an artifact that states no threshold
+    ],
+)
+def test_choose_threshold__the_higher_of_recommendation_and_original(
+    recommended: float | None, deployed: float, source: str
+) -> None:
+    choice = choose_threshold(recommended)
+    assert (choice.value, choice.source, choice.recommended) == (deployed, source, recommended)
+    assert choice.floor == DEFAULT_THRESHOLD == 0.93
 
 
+def test_choose_threshold__floor_is_a_parameter() -> None:
+    assert choose_threshold(0.8, floor=0.7).value == 0.8
+    assert choose_threshold(0.6, floor=0.7).value == 0.7
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.shared
 def test_demo__tiny_end_to_end(tmp_path: Path) -> None:
     archive = require_shared("cifar-100-python-vehicles.tar.gz")
     settings = DemoSettings(
@@ -32,8 +57,8 @@ def test_demo__tiny_end_to_end(tmp_path: Path) -> None:
         batch=6,
         evaluate_limit=24,
     )
-    console = Console(file=(tmp_path / "demo.log").open("w"), width=120)
-    result = run_demo(settings, console)
+    with (tmp_path / "demo.log").open("w") as log_file:
+        result = run_demo(settings, Console(file=log_file, width=120))
 
     assert list(result.steps) == [
         "stage",
@@ -50,6 +75,7 @@ def test_demo__tiny_end_to_end(tmp_path: Path) -> None:
     assert sum(result.run_counts.values()) == 6
     assert result.run_counts["failed"] == result.run_counts["timeout"] == 0
     evaluation = result.evaluation
+    assert evaluation is not None
     assert evaluation.problems == []
     assert evaluation.workflow == evaluation.offline
     assert evaluation.workflow.images == 24
@@ -60,6 +86,11 @@ def test_demo__tiny_end_to_end(tmp_path: Path) -> None:
     assert result.removed >= 10  # endpoint, config, model, machine, 3 functions, roles, bucket
     metadata = json.loads((settings.artifact_dir / "metadata.json").read_text())
     assert metadata["classes"] == ["bicycle", "motorcycle"]
+    # The deployed threshold is never below the original project's, whatever the tiny model recommends.
+    assert result.threshold == choose_threshold(metadata["threshold"])
+    assert result.threshold.value >= 0.93
+    log = (tmp_path / "demo.log").read_text()
+    assert f"threshold {result.threshold.value} ({result.threshold.source})" in log
     # down: nothing of the stack is left running (LocalStack, function processes, endpoint stand-ins).
     for proc in psutil.process_iter(["cmdline", "cwd"]):
         try:

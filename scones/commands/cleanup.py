@@ -10,7 +10,8 @@ import click
 from rich.console import Console
 
 from scones import stack
-from scones.commands.workflow import _settings, _target_options
+from scones.commands.options import pass_config, target_options, workflow_settings
+from scones.config import Config
 from scones.stack.settings import StackSettings
 from scones.workflow.cleanup import cleanup
 from scones.workflow.clients import Clients
@@ -19,7 +20,7 @@ from scones.workflow.settings import TAG_PROJECT
 
 
 @click.command("cleanup")
-@_target_options
+@target_options
 @click.option("--dry-run", is_flag=True, help="List what would be removed; delete nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask before deleting (non-interactive use).")
 @click.option(
@@ -27,9 +28,12 @@ from scones.workflow.settings import TAG_PROJECT
     default=None,
     help="Local target: also stop the LocalStack stack afterwards (asked interactively when not given).",
 )
-def cleanup_command(dry_run: bool, yes: bool, stop_stack: bool | None, **values: Any) -> None:
+@pass_config
+def cleanup_command(
+    config: Config, /, dry_run: bool, yes: bool, stop_stack: bool | None, **values: Any
+) -> None:
     """Delete everything `deploy` created (found by its scones:project tag) and verify nothing is left."""
-    settings = _settings(**values)
+    settings = workflow_settings(config, **values)
     console = Console()
     clients = Clients(settings)
     try:
@@ -53,7 +57,7 @@ def cleanup_command(dry_run: bool, yes: bool, stop_stack: bool | None, **values:
         if stop_stack is None and sys.stdin.isatty():
             stop_stack = click.confirm(f"Stop the local stack on port {port} too?", default=False)
         if stop_stack:
-            stopped = stack.stop(StackSettings.from_env(port=port))
+            stopped = stack.stop(StackSettings.from_config(config, port=port))
             console.print(f"stopped the local stack on port {port} ({len(stopped)} process(es))")
 
 

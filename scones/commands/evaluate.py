@@ -9,31 +9,36 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from scones import config as cfg
 from scones import render
-from scones.commands.workflow import _settings, _target_options
+from scones.commands.options import pass_config, resolve, target_options, threshold_option, workflow_settings
+from scones.config import Config
 from scones.evaluation import evaluate_workflow
 from scones.workflow.errors import WorkflowError
 from scones.workflow.run import ItemResult
-from scones.workflow.settings import ENV_THRESHOLD
 
 
 @click.command("evaluate")
-@_target_options
+@target_options
 @click.option(
     "--model",
     "artifact",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default="artifacts/model",
-    show_default=True,
-    envvar="SCONES_ARTIFACT_DIR",
-    help="Artifact directory (model.onnx + metadata.json) that the deployed endpoint serves.",
+    help="Artifact directory (model.onnx + metadata.json) that the deployed endpoint serves "
+    f"(default artifacts/model). Env {cfg.MODEL.name}.",
 )
-@click.option("--threshold", type=float, envvar=ENV_THRESHOLD, help="Threshold the workflow uses (0.93).")
+@threshold_option("Threshold the workflow uses")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N test images (default: all).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
-def evaluate_command(artifact: Path, limit: int | None, concurrency: int, **values: Any) -> None:
+@pass_config
+def evaluate_command(
+    config: Config, /, artifact: Path | None, limit: int | None, concurrency: int, **values: Any
+) -> None:
     """Run every staged test image through the deployed workflow; compare with offline evaluation."""
-    settings = _settings(**values)
+    settings = workflow_settings(config, **values)
+    artifact = resolve(config, cfg.MODEL, artifact, command="evaluate")
+    if not artifact.is_dir():
+        raise click.BadParameter(f"{artifact} is not an artifact directory", param_hint="--model")
     console = Console()
     with Progress(
         TextColumn("evaluate"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console

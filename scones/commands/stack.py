@@ -9,35 +9,52 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
+from scones import config as cfg
 from scones import stack
+from scones.commands.options import pass_config
+from scones.config import Config
 from scones.stack.errors import StackAlreadyRunningError
 from scones.stack.process import known_ports, lambda_sandbox
-from scones.stack.settings import ENV_PORT, StackSettings
+from scones.stack.settings import StackSettings
 
 console = Console()
 
 port_option = click.option(
     "--port",
     type=click.IntRange(1, 65535),
-    envvar=ENV_PORT,
     default=None,
-    help="Gateway port of the stack (default 4566); several stacks may run on different ports.",
+    help=f"Gateway port of the stack (default {cfg.PORT.default}); several stacks may run on different "
+    f"ports. Env {cfg.PORT.name}.",
 )
 
 
-def _settings(port: int | None, host: str | None = None, timeout: float | None = None) -> StackSettings:
-    return StackSettings.from_env(port=port, host=host, startup_timeout=timeout)
+def _settings(
+    config: Config, port: int | None, host: str | None = None, timeout: float | None = None
+) -> StackSettings:
+    try:
+        return StackSettings.from_config(config, port=port, host=host, startup_timeout=timeout)
+    except cfg.ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 @click.command()
 @port_option
-@click.option("--host", default=None, help="Bind address of the gateway (default 127.0.0.1).")
 @click.option(
-    "--timeout", type=float, default=None, help="Seconds to wait for a healthy gateway (default 60)."
+    "--host",
+    default=None,
+    help=f"Bind address of the gateway (default {cfg.HOST.default}). Env {cfg.HOST.name}.",
 )
-def up(port: int | None, host: str | None, timeout: float | None) -> None:
+@click.option(
+    "--timeout",
+    type=float,
+    default=None,
+    help=f"Seconds to wait for a healthy gateway (default {cfg.STARTUP_TIMEOUT.default:g}). "
+    f"Env {cfg.STARTUP_TIMEOUT.name}.",
+)
+@pass_config
+def up(config: Config, port: int | None, host: str | None, timeout: float | None) -> None:
     """Start LocalStack in host mode (no Docker) with the process Lambda executor and SageMaker."""
-    settings = _settings(port, host, timeout)
+    settings = _settings(config, port, host, timeout)
     began = time.monotonic()
     try:
         state = stack.start(settings)
@@ -62,9 +79,10 @@ def _print_exports(endpoint_url: str) -> None:
 
 @click.command()
 @port_option
-def down(port: int | None) -> None:
+@pass_config
+def down(config: Config, port: int | None) -> None:
     """Stop the stack started by `up` and every process it started (functions, endpoints)."""
-    settings = _settings(port)
+    settings = _settings(config, port)
     stopped = stack.stop(settings)
     if stopped:
         console.print(f"Stopped the stack on port {settings.port} ({len(stopped)} process(es)).")
@@ -74,13 +92,15 @@ def down(port: int | None) -> None:
 
 @click.command(name="status")
 @port_option
-def status_command(port: int | None) -> None:
+@pass_config
+def status_command(config: Config, port: int | None) -> None:
     """Say what runs where: the stack per port, its services and its child processes."""
-    base = _settings(port)
-    ports = [base.port] if port is not None else (known_ports(base.state_root) or [base.port])
+    base = _settings(config, port)
+    chosen = port is not None or config.is_set(cfg.PORT)  # else every stack this state root knows
+    ports = [base.port] if chosen else (known_ports(base.state_root) or [base.port])
     table = Table("port", "state", "pid", "services up", "functions / endpoints", "lambda sandbox", "log")
     for each in ports:
-        current = stack.status(_settings(each))
+        current = stack.status(_settings(config, each))
         up_services = sorted(
             name for name, state in current.services.items() if state in ("available", "running")
         )

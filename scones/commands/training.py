@@ -14,8 +14,10 @@ from typing import Any
 
 import click
 
-DEFAULT_DATA_DIR = Path("data/cifar100-vehicles")
-DEFAULT_ARTIFACT_DIR = Path("artifacts/model")
+from scones import config as cfg
+from scones.commands.options import pass_config, resolve
+from scones.config import Config
+
 DEFAULT_CHECKPOINT = Path("artifacts/checkpoint.pt")
 
 
@@ -34,16 +36,14 @@ def _fine_labels(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     "--out",
     "out",
     type=click.Path(path_type=Path),
-    default=DEFAULT_DATA_DIR,
-    show_default=True,
-    envvar="SCONES_DATA_DIR",
-    help="Staged folder to write (train/, test/, train.lst, test.lst).",
+    help="Staged folder to write (train/, test/, train.lst, test.lst; default data/cifar100-vehicles). "
+    f"Env {cfg.DATA_DIR.name}.",
 )
 @click.option(
     "--archive",
     type=click.Path(path_type=Path, dir_okay=False),
-    envvar="SCONES_CIFAR_ARCHIVE",
-    help="Local CIFAR-100 python archive (offline; md5 NOT verified). Default: download the official one.",
+    help="Local CIFAR-100 python archive (offline; md5 NOT verified). Default: download the official one. "
+    f"Env {cfg.CIFAR_ARCHIVE.name}.",
 )
 @click.option(
     "--from-folder",
@@ -61,23 +61,35 @@ def _fine_labels(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path),
-    envvar="SCONES_CIFAR_CACHE",
-    help="Where the official archive is downloaded (default <out>/.cifar-cache).",
+    help="Where the official archive is downloaded (default <out>/.cifar-cache). "
+    f"Env {cfg.CIFAR_CACHE.name}.",
 )
-@click.option("--bucket", envvar="SCONES_DATA_BUCKET", help="S3 bucket to upload to (skipped when absent).")
-@click.option("--prefix", default="", envvar="SCONES_DATA_PREFIX", help="Key prefix inside the bucket.")
-@click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="S3 endpoint (LocalStack); default AWS.")
+@click.option("--bucket", help=f"S3 bucket to upload to (skipped when absent). Env {cfg.DATA_BUCKET.name}.")
+@click.option("--prefix", help=f"Key prefix inside the bucket (default none). Env {cfg.DATA_PREFIX.name}.")
+@click.option(
+    "--endpoint-url",
+    help="The S3 gateway URL, as the AWS CLI's --endpoint-url (LocalStack); default AWS. "
+    f"Env {cfg.AWS_ENDPOINT_URL.name}.",
+)
+@pass_config
 def stage(
-    out: Path,
+    environment: Config,
+    out: Path | None,
     archive: Path | None,
     from_folder: Path | None,
     fine_labels: tuple[int, ...],
     cache_dir: Path | None,
     bucket: str | None,
-    prefix: str,
+    prefix: str | None,
     endpoint_url: str | None,
 ) -> None:
     """Stage CIFAR-100 vehicle images as PNGs + .lst manifests and upload them to S3 (idempotent)."""
+    out = resolve(environment, cfg.DATA_DIR, out)
+    archive = resolve(environment, cfg.CIFAR_ARCHIVE, archive)
+    cache_dir = resolve(environment, cfg.CIFAR_CACHE, cache_dir)
+    bucket = resolve(environment, cfg.DATA_BUCKET, bucket)
+    prefix = resolve(environment, cfg.DATA_PREFIX, prefix)
+    endpoint_url = resolve(environment, cfg.AWS_ENDPOINT_URL, endpoint_url)
     from rich.console import Console
 
     from scones import render
@@ -111,19 +123,13 @@ def stage(
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_DATA_DIR,
-    show_default=True,
-    envvar="SCONES_DATA_DIR",
-    help="Staged folder (from `scones stage`).",
+    help=f"Staged folder (from `scones stage`; default data/cifar100-vehicles). Env {cfg.DATA_DIR.name}.",
 )
 @click.option(
     "--out",
     "artifact_dir",
     type=click.Path(path_type=Path),
-    default=DEFAULT_ARTIFACT_DIR,
-    show_default=True,
-    envvar="SCONES_MODEL_DIR",
-    help="Artifact directory to write.",
+    help=f"Artifact directory to write (default artifacts/model). Env {cfg.MODEL.name}.",
 )
 @click.option(
     "--checkpoint",
@@ -156,9 +162,11 @@ def stage(
 @click.option("--limit", type=click.IntRange(4), help="Use only the first N images of each split.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for split, augmentation, init.")
 @click.option("--created-by", default="training", show_default=True, help="metadata.json created_by.")
+@pass_config
 def train_command(
-    data_dir: Path,
-    artifact_dir: Path,
+    environment: Config,
+    data_dir: Path | None,
+    artifact_dir: Path | None,
     checkpoint: Path,
     stages: str,
     tiny: bool,
@@ -176,6 +184,8 @@ def train_command(
     from training.pipeline import STAGES, run
     from training.train import TrainConfig, read_classes
 
+    data_dir = resolve(environment, cfg.DATA_DIR, data_dir)
+    artifact_dir = resolve(environment, cfg.MODEL, artifact_dir, command="train")
     chosen = tuple(s.strip() for s in stages.split(",") if s.strip())
     unknown = [s for s in chosen if s not in STAGES]
     if unknown or not chosen:

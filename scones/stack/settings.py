@@ -1,33 +1,22 @@
-"""Typed settings for the local stack, read from the environment once at the edge (CLI, fixtures)."""
+"""Typed settings for the local stack, resolved once at the edge (CLI, fixtures) through ``scones.config``.
+
+``scones.config`` names the variables (the ones read here and the ones set for LocalStack) and their
+defaults; this module turns them into ``StackSettings`` and LocalStack's process environment.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-# Project root: the checkout that holds the venvs built by tools/setup.py.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from scones import config as cfg
+from scones.config import LAMBDA_RUNTIME, PASSED_TO_LOCALSTACK, PROJECT_ROOT, Config
 
-ENV_PORT = "SCONES_PORT"  # gateway port of the stack `up`/`down`/`status` address (default 4566)
-ENV_HOST = "SCONES_HOST"  # gateway bind address (default 127.0.0.1)
-ENV_STATE_DIR = "SCONES_STATE_DIR"  # where run state lives (default <project>/.scones)
-ENV_STARTUP_TIMEOUT = "SCONES_STARTUP_TIMEOUT"  # seconds to wait for a healthy gateway (default 60)
-ENV_LAMBDA_KEEPALIVE_MS = "SCONES_LAMBDA_KEEPALIVE_MS"  # idle function process lifetime (LocalStack default)
-# Seconds of silence after which the gateway answers an unfinished request 400 RequestTimeout (default 5,
-# 0 = never); read by LocalStack (scones_localstack/gateway.py), so passed through as is.
-ENV_GATEWAY_BODY_TIMEOUT = "SCONES_GATEWAY_BODY_TIMEOUT_S"
-ENV_LAMBDA_SANDBOX = "SCONES_LAMBDA_SANDBOX"  # auto | namespaces | off (docs/sandbox.md; default auto)
 # Where LocalStack's Lambda executor records the function sandbox it chose, for `status`.
 SANDBOX_STATE_FILE = "lambda-sandbox.json"
 
-# Settings of our LocalStack extension a user may set in the shell that runs `scones up`: passed as they are.
-PASSED_TO_LOCALSTACK = ("SCONES_SFN_EXECUTION_RETENTION", "SCONES_ENDPOINT_BODY_TIMEOUT_S")
-
-DEFAULT_PORT = 4566
-DEFAULT_HOST = "127.0.0.1"
 # What the workflow needs. sagemaker + sagemaker-runtime come from our extension (both must be listed).
 DEFAULT_SERVICES = (
     "s3",
@@ -40,51 +29,41 @@ DEFAULT_SERVICES = (
     "sagemaker",
     "sagemaker-runtime",
 )
-# The function runtime the process executor serves; deploy and tests create functions with it.
-LAMBDA_RUNTIME = "python3.13"
 
 
 @dataclass(frozen=True)
 class StackSettings:
     """Everything needed to start, find and stop one local stack; one instance per port."""
 
-    port: int = DEFAULT_PORT
-    host: str = DEFAULT_HOST
+    port: int = cfg.PORT.default
+    host: str = cfg.HOST.default
     project_root: Path = PROJECT_ROOT
-    state_root: Path = field(default_factory=lambda: PROJECT_ROOT / ".scones")
+    state_root: Path = cfg.STATE_DIR.default
     services: tuple[str, ...] = DEFAULT_SERVICES
-    startup_timeout: float = 60.0
+    startup_timeout: float = cfg.STARTUP_TIMEOUT.default
     lambda_keepalive_ms: int | None = None
     gateway_body_timeout_s: float | None = None
     lambda_sandbox: str | None = None
 
     @classmethod
-    def from_env(
+    def from_config(
         cls,
-        environ: Mapping[str, str] | None = None,
+        config: Config,
         *,
         port: int | None = None,
         host: str | None = None,
         startup_timeout: float | None = None,
     ) -> StackSettings:
         """Explicit arguments win over environment variables, which win over defaults."""
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {
-            "port": int(env.get(ENV_PORT, DEFAULT_PORT)),
-            "host": env.get(ENV_HOST, DEFAULT_HOST),
-            "startup_timeout": float(env.get(ENV_STARTUP_TIMEOUT, 60.0)),
-        }
-        if env.get(ENV_STATE_DIR):
-            values["state_root"] = Path(env[ENV_STATE_DIR])
-        if env.get(ENV_LAMBDA_KEEPALIVE_MS):
-            values["lambda_keepalive_ms"] = int(env[ENV_LAMBDA_KEEPALIVE_MS])
-        if env.get(ENV_GATEWAY_BODY_TIMEOUT):
-            values["gateway_body_timeout_s"] = float(env[ENV_GATEWAY_BODY_TIMEOUT])
-        if env.get(ENV_LAMBDA_SANDBOX):
-            values["lambda_sandbox"] = env[ENV_LAMBDA_SANDBOX]
-        explicit = {"port": port, "host": host, "startup_timeout": startup_timeout}
-        values.update({k: v for k, v in explicit.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(
+            port=config.get(cfg.PORT, port),
+            host=config.get(cfg.HOST, host),
+            state_root=config.get(cfg.STATE_DIR),
+            startup_timeout=config.get(cfg.STARTUP_TIMEOUT, startup_timeout),
+            lambda_keepalive_ms=config.get(cfg.LAMBDA_KEEPALIVE_MS),
+            gateway_body_timeout_s=config.get(cfg.GATEWAY_BODY_TIMEOUT_S),
+            lambda_sandbox=config.get(cfg.LAMBDA_SANDBOX),
+        )
 
     @property
     def endpoint_url(self) -> str:
@@ -127,10 +106,10 @@ class StackSettings:
                 "FILESYSTEM_ROOT": str(fs),
                 "TMPDIR": str(self.state_dir / "tmp"),
                 "LAMBDA_RUNTIME_EXECUTOR": "process",
-                "LAMBDA_PROCESS_PYTHON_MAPPING": json.dumps({LAMBDA_RUNTIME: str(self.lambda_python)}),
-                "LAMBDA_PROCESS_SANDBOX_STATE_FILE": str(self.state_dir / SANDBOX_STATE_FILE),
-                "SCONES_ENDPOINT_CMD": f"{self.endpoint_python} -m local_endpoint serve",
-                "SCONES_PROJECT_ROOT": str(self.project_root),
+                cfg.LAMBDA_PROCESS_PYTHON_MAPPING: json.dumps({LAMBDA_RUNTIME: str(self.lambda_python)}),
+                cfg.LAMBDA_PROCESS_SANDBOX_STATE_FILE: str(self.state_dir / SANDBOX_STATE_FILE),
+                cfg.ENDPOINT_CMD: f"{self.endpoint_python} -m local_endpoint serve",
+                cfg.PROJECT_ROOT_VARIABLE: str(self.project_root),
                 "PYTHONUNBUFFERED": "1",
                 # LocalStack's own service-to-service calls (Step Functions -> Lambda, Lambda -> Logs,
                 # execution events) go straight into its request handlers instead of over HTTP
@@ -141,7 +120,7 @@ class StackSettings:
         if self.lambda_keepalive_ms is not None:
             env["LAMBDA_KEEPALIVE_MS"] = str(self.lambda_keepalive_ms)
         if self.gateway_body_timeout_s is not None:
-            env[ENV_GATEWAY_BODY_TIMEOUT] = str(self.gateway_body_timeout_s)
+            env[cfg.GATEWAY_BODY_TIMEOUT_S.name] = str(self.gateway_body_timeout_s)
         if self.lambda_sandbox is not None:
-            env["LAMBDA_PROCESS_SANDBOX"] = self.lambda_sandbox
+            env[cfg.LAMBDA_PROCESS_SANDBOX] = self.lambda_sandbox
         return env

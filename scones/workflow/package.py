@@ -15,9 +15,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from scones.workflow.settings import REPO_ROOT
+from scones.config import PROJECT_ROOT
 
-LAMBDAS_DIR = REPO_ROOT / "lambdas"
+LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 

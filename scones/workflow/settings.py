@@ -1,35 +1,29 @@
-"""Typed settings for deploy and run, read from the environment once at the edge (the CLI).
+"""Typed settings for deploy, run, evaluate and cleanup, resolved once at the edge (the CLI).
 
-Precedence: explicit argument (CLI option), then environment variable, then default. Nothing below the
-CLI reads ``os.environ``; boto3 itself still honours the standard ``AWS_*`` variables for the aws target.
+The variables, their defaults and the precedence (explicit argument, then environment variable, then
+default) belong to ``scones.config``; this module only turns them into ``WorkflowSettings``. Nothing below
+the CLI reads ``os.environ``; boto3 itself still honours the standard ``AWS_*`` variables for the aws target.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-ENV_TARGET = "SCONES_TARGET"
-ENV_REGION = "SCONES_REGION"
-ENV_ENDPOINT_URL = "SCONES_ENDPOINT_URL"
-ENV_PROJECT = "SCONES_PROJECT"
-ENV_BUCKET = "SCONES_BUCKET"
-ENV_MODEL = "SCONES_MODEL"
-ENV_IMAGE_URI = "SCONES_IMAGE_URI"
-ENV_THRESHOLD = "SCONES_THRESHOLD"
-ENV_INSTANCE_TYPE = "SCONES_INSTANCE_TYPE"
+from scones import config as cfg
+from scones.config import (
+    DEFAULT_LOCAL_ENDPOINT,
+    DEFAULT_REGION,
+    LAMBDA_RUNTIME,
+    Config,
+)
 
-DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:4566"
-DEFAULT_REGION = "us-east-1"
-DEFAULT_PROJECT = "scones"
 LOCAL_IMAGE_URI = "scones/local-endpoint:latest"  # any value works locally: the stand-in process serves it
-LAMBDA_RUNTIME = "python3.13"
 TAG_PROJECT = "scones:project"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 _NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
 
 
@@ -45,12 +39,12 @@ class WorkflowSettings:
     target: Target = Target.LOCAL
     region: str = DEFAULT_REGION
     endpoint_url: str | None = DEFAULT_LOCAL_ENDPOINT
-    project: str = DEFAULT_PROJECT
+    project: str = cfg.PROJECT.default
     bucket: str | None = None
     model: Path | None = None
     image_uri: str | None = None
-    threshold: float = 0.93
-    instance_type: str = "ml.m5.large"
+    threshold: float = cfg.THRESHOLD.default
+    instance_type: str = cfg.INSTANCE_TYPE.default
     lambda_runtime: str = LAMBDA_RUNTIME
     extra_tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -96,36 +90,33 @@ class WorkflowSettings:
     def poll_interval(self) -> float:
         return 0.05 if self.is_local else 1.0
 
-    def with_(self, **changes: Any) -> WorkflowSettings:
-        return replace(self, **changes)
 
+def settings_from(config: Config, **explicit: Any) -> WorkflowSettings:
+    """Settings from CLI values (``None`` = not given) over the environment over the defaults.
 
-def _pick(explicit: Any, env: Mapping[str, str], var: str) -> Any:
-    if explicit is not None:
-        return explicit
-    value = env.get(var)
-    return value if value not in (None, "") else None
-
-
-def settings_from(env: Mapping[str, str], **explicit: Any) -> WorkflowSettings:
-    """Build settings from CLI values (``None`` = not given) over environment variables over defaults."""
-    target = Target(str(_pick(explicit.get("target"), env, ENV_TARGET) or Target.LOCAL.value).lower())
-    endpoint_url = _pick(explicit.get("endpoint_url"), env, ENV_ENDPOINT_URL)
+    Raises ValueError (``ConfigError`` included) naming the value that cannot be used.
+    """
+    raw_target = config.get(cfg.TARGET, explicit.get("target"))
+    try:
+        target = Target(raw_target.lower())
+    except ValueError:
+        choices = ", ".join(t.value for t in Target)
+        raise ValueError(f"target {raw_target!r}: choose {choices} ({cfg.TARGET.name})") from None
+    endpoint_url = config.get(cfg.ENDPOINT_URL, explicit.get("endpoint_url"))
+    region = config.get(cfg.REGION, explicit.get("region"))
     if target is Target.LOCAL:
-        endpoint_url = endpoint_url or env.get("AWS_ENDPOINT_URL") or DEFAULT_LOCAL_ENDPOINT
-    region = _pick(explicit.get("region"), env, ENV_REGION) or (
-        DEFAULT_REGION if target is Target.LOCAL else env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    )
-    model = _pick(explicit.get("model"), env, ENV_MODEL)
-    threshold = _pick(explicit.get("threshold"), env, ENV_THRESHOLD)
+        endpoint_url = endpoint_url or config.get(cfg.AWS_ENDPOINT_URL) or DEFAULT_LOCAL_ENDPOINT
+        region = region or DEFAULT_REGION
+    else:
+        region = region or config.get(cfg.AWS_REGION) or config.get(cfg.AWS_DEFAULT_REGION)
     return WorkflowSettings(
         target=target,
         region=region or DEFAULT_REGION,
         endpoint_url=endpoint_url,
-        project=_pick(explicit.get("project"), env, ENV_PROJECT) or DEFAULT_PROJECT,
-        bucket=_pick(explicit.get("bucket"), env, ENV_BUCKET),
-        model=Path(model) if model else None,
-        image_uri=_pick(explicit.get("image_uri"), env, ENV_IMAGE_URI),
-        threshold=float(threshold) if threshold is not None else 0.93,
-        instance_type=_pick(explicit.get("instance_type"), env, ENV_INSTANCE_TYPE) or "ml.m5.large",
+        project=config.get(cfg.PROJECT, explicit.get("project")),
+        bucket=config.get(cfg.BUCKET, explicit.get("bucket")),
+        model=config.get(cfg.MODEL, explicit.get("model")),
+        image_uri=config.get(cfg.IMAGE_URI, explicit.get("image_uri")),
+        threshold=config.get(cfg.THRESHOLD, explicit.get("threshold")),
+        instance_type=config.get(cfg.INSTANCE_TYPE, explicit.get("instance_type")),
     )

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
+from scones.config import PROJECT_ROOT
 from scones.stack.process import lambda_sandbox
-from scones.stack.settings import PROJECT_ROOT
 from tests.conftest import LocalStackHandle, start_stack
 from tests.helpers.lambda_functions import (
     FUNCTIONS,

@@ -6,6 +6,7 @@ Nothing is mocked. Every outcome is read back from Step Functions and S3 as a us
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time
@@ -94,7 +95,7 @@ def test_run__confident_image_succeeds_with_inferences(settings: WorkflowSetting
 
 def test_run__threshold_0999_goes_to_review_with_s3_record(settings: WorkflowSettings) -> None:
     assert run_workflow(settings, keys=["test/pinkish.png"], timeout=60).items[0].outcome == "classified"
-    strict = settings.with_(threshold=0.999)
+    strict = dataclasses.replace(settings, threshold=0.999)
     deploy(strict)
     try:
         item = run_workflow(strict, keys=["test/pinkish.png"], timeout=60).items[0]

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from scones.cli import cli
+from scones.config import Config
 from scones.workflow.guards import MAX_STATE_BYTES, ExecutionInputTooLargeError, check_execution_input
 from scones.workflow.run import ItemResult, RunReport, outcome_of, parse_manifest
 from scones.workflow.settings import Target, settings_from
@@ -74,17 +75,17 @@ def test_check_execution_input__limit() -> None:
 
 def test_settings_from__precedence_explicit_env_default() -> None:
     env = {"SCONES_TARGET": "aws", "SCONES_PROJECT": "fromenv", "AWS_ENDPOINT_URL": "http://127.0.0.1:1"}
-    s = settings_from(env, project="explicit")
+    s = settings_from(Config(env), project="explicit")
     assert (s.target, s.project, s.endpoint_url) == (Target.AWS, "explicit", None)
-    local = settings_from({"AWS_ENDPOINT_URL": "http://127.0.0.1:1"})
+    local = settings_from(Config({"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}))
     assert (local.target, local.endpoint_url, local.region) == (
         Target.LOCAL,
         "http://127.0.0.1:1",
         "us-east-1",
     )
-    assert settings_from({}).endpoint_url == "http://127.0.0.1:4566"
+    assert settings_from(Config()).endpoint_url == "http://127.0.0.1:4566"
     with pytest.raises(ValueError, match="project"):
-        settings_from({}, project="Bad_Name")
+        settings_from(Config(), project="Bad_Name")
 
 
 def test_run_cli__needs_count_or_key() -> None:

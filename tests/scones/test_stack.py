@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from scones import stack
 from scones.cli import cli
+from scones.config import Config
 from scones.stack.settings import StackSettings
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,7 @@ def test_up_status_down__two_stacks_side_by_side(tmp_path: Path) -> None:
             result = runner.invoke(cli, ["up", "--port", str(port)], env=env)
             assert result.exit_code == 0, result.output
             assert f"export AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in result.output
-            assert stack.status(StackSettings.from_env(env, port=port)).healthy
+            assert stack.status(StackSettings.from_config(Config(env), port=port)).healthy
 
         status = runner.invoke(cli, ["status"], env=env)
         assert status.exit_code == 0
@@ -43,13 +44,13 @@ def test_up_status_down__two_stacks_side_by_side(tmp_path: Path) -> None:
         assert "already runs" in again.output
 
         # Stopping one leaves the other serving.
-        first = StackSettings.from_env(env, port=ports[0])
+        first = StackSettings.from_config(Config(env), port=ports[0])
         pid = stack.status(first).state.pid  # type: ignore[union-attr]
         down = runner.invoke(cli, ["down", "--port", str(ports[0])], env=env)
         assert down.exit_code == 0, down.output
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
         assert not stack.status(first).running
-        assert stack.status(StackSettings.from_env(env, port=ports[1])).healthy
+        assert stack.status(StackSettings.from_config(Config(env), port=ports[1])).healthy
         one = runner.invoke(cli, ["status", "--port", str(ports[0])], env=env)
         assert "stopped" in one.output
     finally:
@@ -103,7 +104,7 @@ def test_status__reads_state_written_by_up(tmp_path: Path) -> None:
 def test_localstack_environment__passes_the_extension_settings_a_user_sets() -> None:
     """`scones up` builds LocalStack's environment from an allow-list; the extension's own settings
     (execution retention, the stand-ins' body-read timeout) must reach it, the host's AWS ones must not."""
-    from scones.stack.settings import PASSED_TO_LOCALSTACK, StackSettings
+    from scones.config import PASSED_TO_LOCALSTACK
 
     shell = {name: "7" for name in PASSED_TO_LOCALSTACK} | {"AWS_PROFILE": "prod"}
     env = StackSettings().localstack_environment(shell)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scones.stack.settings import PROJECT_ROOT
+from scones.config import PROJECT_ROOT
 
 
 def _isolated_copy(tmp_path: Path) -> Path:

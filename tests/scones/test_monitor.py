@@ -33,9 +33,9 @@ from scones.monitor import (
     read_capture,
 )
 from scones.monitor.summary import bin_records, choose_bin_width, split_segments
+from tests.helpers.capture_files import capture_line, generate_capture, tiny_png, write_tree
 from tests.helpers.shared_data import require_shared
 from tests.helpers.tiny_model import build_tiny_artifact, tiny_metadata
-from tests.scones.test_monitor_helpers import capture_line, generate_capture, tiny_png, write_tree
 
 T0 = datetime(2026, 1, 2, 10, 0, 0, tzinfo=UTC)
 

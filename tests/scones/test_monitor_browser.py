@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from scones.monitor import build_report, open_source, read_capture
-from tests.scones.test_monitor_helpers import generate_capture, write_tree
+from tests.helpers.capture_files import generate_capture, write_tree
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROBE = (

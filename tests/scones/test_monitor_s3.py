@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from scones.cli import cli
 from scones.monitor import CaptureSourceError, open_source, read_capture
 from scones.monitor.sources import S3Location, iter_s3
-from tests.scones.test_monitor_helpers import generate_capture
+from tests.helpers.capture_files import generate_capture
 
 pytestmark = pytest.mark.integration
 

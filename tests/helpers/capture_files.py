@@ -1,4 +1,4 @@
-"""Capture files in exactly the real SageMaker format, for the monitor tests (no tests in this module).
+"""Capture files in exactly the real SageMaker format, for the monitor tests (test_monitor*.py).
 
 Lines are built as compact JSON with the key order, encodings and time format of the real records in
 ../shared/data/sagemaker-capture (checked by `test_generated_line__has_the_real_key_layout`), laid out as

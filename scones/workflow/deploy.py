@@ -19,13 +19,14 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError, WaiterError
 
 from local_endpoint import artifact
+from scones.config import DEFAULT_MODEL
 from scones.workflow.clients import Clients
 from scones.workflow.errors import ArtifactMissingError, DeployError
 from scones.workflow.package import build_zip
 from scones.workflow.plan import MODEL_KEY, VARIANT, FunctionSpec, Plan, RoleSpec, build_plan
-from scones.workflow.settings import REPO_ROOT, WorkflowSettings
+from scones.workflow.settings import WorkflowSettings
 
-DEFAULT_ARTIFACT = REPO_ROOT / "artifacts" / "model"
+DEFAULT_ARTIFACT = DEFAULT_MODEL
 _T = TypeVar("_T")
 
 

@@ -174,10 +174,9 @@ def run_demo(settings: DemoSettings, console: Console | None = None) -> DemoResu
             )
             result.report_html = report.html
             result.capture_records = len(capture.records)
-            console.print(f"{len(capture.records)} capture records in {capture.files} files")
+            render.print_monitor(console, report, source)
             if len(capture.records) < expected:
-                console.print(f"[yellow]expected {expected} records (one per classify call)[/yellow]")
-            console.print(f"[bold green]report:[/bold green] {report.html}", highlight=False)
+                render.warning(console, f"expected {expected} records (one per classify call)")
         with step("cleanup", "delete everything deploy tagged"):
             removed = cleanup(clients, workflow, log=render.indented(console))
             result.removed = len(removed.removed)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the result types only; rendering must not import the evalua
     from local_endpoint.artifact import ModelMetadata
     from scones.demo import ThresholdChoice
     from scones.evaluation.evaluate import EvaluationReport
+    from scones.monitor.report import Report
     from scones.workflow.deploy import DeployResult
     from scones.workflow.plan import Plan
     from scones.workflow.run import RunReport
@@ -33,6 +34,8 @@ if TYPE_CHECKING:  # the result types only; rendering must not import the evalua
 OUTCOMES = ("classified", "review", "failed", "timeout")
 # How many per-image differences an evaluation prints before it stops (the count is always stated).
 DRIFT_LINES = 20
+# How many malformed capture lines the monitor summary lists (the table states how many there are).
+MALFORMED_LINES = 10
 REASON_WIDTH = 80
 
 
@@ -166,6 +169,26 @@ def print_evaluation(console: Console, report: EvaluationReport, threshold: floa
         console.print(f"[red]… and {len(report.problems) - DRIFT_LINES} more[/red]")
     if not report.problems:
         console.print("[green]the deployed workflow equals offline evaluation on every image[/green]")
+
+
+def monitor_table(report: Report, source: str) -> Table:
+    """The capture summary (``scones monitor``): the rows the HTML report's summary shows too."""
+    from scones.monitor.page import summary_rows  # the monitor's own wording; imported when used
+
+    table = Table(title="scones monitor", show_header=False)
+    for label, value in summary_rows(report.summary, source):
+        table.add_row(escape(label), escape(value))
+    return table
+
+
+def print_monitor(console: Console, report: Report, source: str) -> None:
+    """The summary table, the first malformed lines, and where the HTML report is."""
+    console.print(monitor_table(report, source))
+    for bad in report.summary.malformed[:MALFORMED_LINES]:
+        console.print(
+            f"[yellow]malformed[/yellow] {escape(f'{bad.source}:{bad.line}: {bad.reason}')}", highlight=False
+        )
+    console.print(f"Report: {report.html.resolve()}", highlight=False)
 
 
 class Steps:

@@ -17,6 +17,7 @@ from scones.cli import cli
 from scones.demo import choose_threshold
 from scones.evaluation.evaluate import EvaluationReport
 from scones.evaluation.metrics import ImageResult, compare, metrics_of
+from scones.monitor import build_report, read_capture
 from scones.workflow.deploy import DeployResult
 from scones.workflow.plan import build_plan
 from scones.workflow.run import ItemResult, RunReport
@@ -215,3 +216,25 @@ def test_stage_cli__the_unverified_archive_warning_on_stderr_the_counts_on_stdou
     assert result.stdout == f"staged 1000 train + 200 test images into {out}\n"
     assert result.stderr.startswith("warning: ")
     assert "without md5 verification" in result.stderr
+
+
+def test_monitor__summary_table_malformed_lines_and_the_report(tmp_path: Path) -> None:
+    """Built by the monitor itself from capture lines (two good, one malformed), as `scones monitor` does."""
+    good = (
+        '{"captureData": {"endpointInput": {"data": "eyJ9", "encoding": "BASE64", "mode": "INPUT", '
+        '"observedContentType": "application/json"}, "endpointOutput": {"data": "[0.9, 0.1]", '
+        '"encoding": "JSON", "mode": "OUTPUT", "observedContentType": "application/json"}}, '
+        '"eventMetadata": {"eventId": "%s", "inferenceTime": "2026-01-01T00:00:0%dZ"}, '
+        '"eventVersion": "0"}'
+    )
+    lines = [good % ("a", 1), good % ("b", 2), "{not json"]
+    capture = read_capture([("s3://b/data_capture/x.jsonl", "\n".join(lines).encode())])
+    report = build_report(capture, tmp_path, source="s3://b/data_capture", threshold=0.93, classes=("x", "y"))
+    console = _console()
+    render.print_monitor(console, report, "s3://b/data_capture")
+    text = console.export_text()
+
+    records = next(line for line in text.splitlines() if "│ records " in line)
+    assert records.split("│")[2].strip() == "2"
+    assert "malformed s3://b/data_capture/x.jsonl:3: " in text
+    assert f"Report: {report.html.resolve()}" in text

@@ -13,7 +13,7 @@ test: setup lint
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy scones training local_endpoint lambdas
+	.venv/bin/mypy scones training local_endpoint lambdas tests/localstack_ext/standins/*.py
 	.venv-localstack/bin/mypy --config-file localstack_ext/pyproject.toml localstack_ext/scones_localstack
 
 # Offline machines: point SCONES_CIFAR_ARCHIVE at a local CIFAR-100 python archive. On the project's own

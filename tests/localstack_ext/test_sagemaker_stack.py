@@ -1,23 +1,20 @@
 """SageMaker extension against LocalStack's own lifecycle: stand-ins never outlive it; slow models time out.
 
 Each test starts its own real LocalStack (host mode, our extension) because it stops or kills it, or needs
-extension settings the shared stack does not have. The timeout test uses a throwaway slow stand-in (a tiny
-``http.server`` written to a temp dir) because the real one has no way to be slow, and the response-stream
-test a throwaway streaming stand-in because the real one has no ``invocations-response-stream`` route (it
-stands in for a streaming model container only); everything else uses the real ``local_endpoint``.
+extension settings the shared stack does not have. The timeout test uses a throwaway slow stand-in
+(tests/localstack_ext/standins/slow.py, a tiny ``http.server``) because the real one has no way to be slow,
+and the response-stream test a throwaway streaming stand-in (standins/streaming.py) because the real one has
+no ``invocations-response-stream`` route (it stands in for a streaming model container only); everything
+else uses the real ``local_endpoint``.
 """
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import os
 import signal
-import struct
 import sys
-import textwrap
 import time
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,98 +34,14 @@ from tests.helpers.sagemaker_endpoints import (
     png_bytes,
     standins,
 )
+from tests.localstack_ext.standins.eventstream import event_frame
+from tests.localstack_ext.standins.streaming import PACE as STREAM_PACE
+from tests.localstack_ext.standins.streaming import PARTS as STREAM_PARTS
 
 pytestmark = pytest.mark.integration
 
-# What both throwaway stand-ins share: the BYOC ping route, HTTP/1.1 keep-alive, no Nagle delay.
-STANDIN_HEAD = textwrap.dedent(
-    """
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(BaseHTTPRequestHandler):
-        disable_nagle_algorithm = True
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self):
-            self.send_response(200 if self.path == "/ping" else 404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-    """
-)
-STANDIN_SERVE = (
-    'ThreadingHTTPServer(("127.0.0.1", int(os.environ["SCONES_ENDPOINT_PORT"])), Handler).serve_forever()\n'
-)
-
-
-def standin_script(preamble: str, do_post: str) -> str:
-    """A stand-in's source: imports and constants, the shared handler with ``do_post`` as its POST."""
-    method = textwrap.indent(textwrap.dedent(do_post), "    ")
-    return textwrap.dedent(preamble) + STANDIN_HEAD + "\n" + method + "\n" + STANDIN_SERVE
-
-
-SLOW_STANDIN = standin_script(
-    "import os, time\n",
-    """
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        time.sleep(float(os.environ.get("SLOW_SECONDS", "3")))
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"[]")
-    """,
-)
-
-
-def event_frame(payload: bytes, event_type: str = "PayloadPart") -> bytes:
-    """One AWS event-stream message (prelude + CRC, string headers, payload, message CRC), as SageMaker sends
-    each ``PayloadPart``. Written out here (botocore only decodes) and copied into the streaming stand-in."""
-    headers = b""
-    for name, value in (
-        (":event-type", event_type),
-        (":content-type", "application/octet-stream"),
-        (":message-type", "event"),
-    ):
-        raw = value.encode()
-        headers += bytes([len(name)]) + name.encode() + b"\x07" + struct.pack(">H", len(raw)) + raw
-    prelude = struct.pack(">II", 12 + len(headers) + len(payload) + 4, len(headers))
-    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + headers + payload
-    return message + struct.pack(">I", zlib.crc32(message))
-
-
-# The first part echoes the request body, so the request is checked byte for byte too.
-STREAM_PARTS = (b'{"token": "a"}\n', b"\x00\xff\x10 not utf-8 \xfe", b"", b'{"token": "end"}\n')
-STREAM_PACE = 0.2
-STREAMING_STANDIN = standin_script(
-    "import os, struct, time, zlib\n" + inspect.getsource(event_frame) + f"PARTS = {STREAM_PARTS!r}\n",
-    f"""
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if not self.path.endswith("/invocations-response-stream"):
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/vnd.amazon.eventstream")
-        self.send_header("X-Amzn-SageMaker-Content-Type", "application/jsonlines")
-        self.send_header("x-Amzn-Invoked-Production-Variant", "AllTraffic")
-        # Chunked (as uvicorn frames it) unless asked to frame the body by closing the connection.
-        chunked = "framing=close" not in self.headers.get("X-Amzn-SageMaker-Custom-Attributes", "")
-        self.send_header(*(("Transfer-Encoding", "chunked") if chunked else ("Connection", "close")))
-        self.end_headers()
-        for i, part in enumerate((body, *PARTS)):
-            if i:
-                time.sleep({STREAM_PACE})
-            frame = event_frame(part)
-            self.wfile.write(b"%x\\r\\n" % len(frame) + frame + b"\\r\\n" if chunked else frame)
-            self.wfile.flush()
-        if chunked:
-            self.wfile.write(b"0\\r\\n\\r\\n")
-            self.wfile.flush()
-        self.close_connection = not chunked
-    """,
-)
+SLOW_STANDIN = f"{sys.executable} -m tests.localstack_ext.standins.slow"
+STREAMING_STANDIN = f"{sys.executable} -m tests.localstack_ext.standins.streaming"
 
 
 @dataclass(frozen=True)
@@ -168,9 +81,7 @@ def deploy_tiny(handle: LocalStackHandle, tmp: Path, names: list[str]) -> dict[s
 
 
 def test_invoke_endpoint__timeout_becomes_model_error(own_stack, tmp_path: Path):
-    script = tmp_path / "slow_standin.py"
-    script.write_text(SLOW_STANDIN)
-    handle = own_stack(SCONES_ENDPOINT_CMD=f"{sys.executable} {script}", SCONES_ENDPOINT_INVOKE_TIMEOUT="1")
+    handle = own_stack(SCONES_ENDPOINT_CMD=SLOW_STANDIN, SCONES_ENDPOINT_INVOKE_TIMEOUT="1")
     deploy_tiny(handle, tmp_path, ["slow"])
     with pytest.raises(ClientError) as caught:
         handle.client("sagemaker-runtime", **NO_RETRY).invoke_endpoint(
@@ -198,9 +109,7 @@ def test_event_frame__decoded_by_botocore():
 
 
 def test_invoke_endpoint_with_response_stream__parts_pass_through_as_they_come(own_stack, tmp_path: Path):
-    script = tmp_path / "streaming_standin.py"
-    script.write_text(STREAMING_STANDIN)
-    handle = own_stack(SCONES_ENDPOINT_CMD=f"{sys.executable} {script}")
+    handle = own_stack(SCONES_ENDPOINT_CMD=STREAMING_STANDIN)
     deploy_tiny(handle, tmp_path, ["streamer"])
     runtime = handle.client("sagemaker-runtime", **NO_RETRY)
     request = b'{"inputs": "bytes \\x00\\xff as sent"}'

@@ -21,6 +21,7 @@ from scones.evaluation.offline import offline_probabilities
 from scones.workflow.clients import Clients
 from scones.workflow.errors import RunError
 from scones.workflow.run import ItemResult, load_labels, run_workflow
+from scones.workflow.session import WorkflowSession
 from scones.workflow.settings import WorkflowSettings
 
 
@@ -64,13 +65,14 @@ def evaluate_workflow(
     limit: int | None = None,
     concurrency: int = 8,
     timeout: float = 600.0,
-    clients: Clients | None = None,
+    clients: Clients | WorkflowSession | None = None,
     on_start: Callable[[int], None] = lambda _: None,
     on_done: Callable[[ItemResult], None] = lambda _: None,
 ) -> EvaluationReport:
     """Every staged test image through the workflow, then the same images offline; metrics + drift."""
     began = time.monotonic()
-    clients = clients or Clients(settings)
+    session = WorkflowSession.of(settings, clients)  # one account look-up and plan, shared with run
+    clients = session.clients
     bucket = settings.bucket_name
     try:
         classes = artifact.load_metadata(artifact_dir).classes
@@ -80,7 +82,7 @@ def evaluate_workflow(
     labels = load_labels(clients, bucket, classes)
     on_start(len(keys))
     run = run_workflow(
-        settings, keys=keys, timeout=timeout, concurrency=concurrency, clients=clients, on_done=on_done
+        settings, keys=keys, timeout=timeout, concurrency=concurrency, clients=session, on_done=on_done
     )
     workflow = {
         item.key: ImageResult(

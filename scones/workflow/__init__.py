@@ -12,6 +12,7 @@ from scones.workflow.errors import (
 )
 from scones.workflow.plan import Plan, build_plan
 from scones.workflow.run import RunReport, run_workflow
+from scones.workflow.session import WorkflowSession
 from scones.workflow.settings import Target, WorkflowSettings
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "RunReport",
     "Target",
     "WorkflowError",
+    "WorkflowSession",
     "WorkflowSettings",
     "build_plan",
     "deploy",

@@ -28,11 +28,16 @@ from local_endpoint.errors import ArtifactError
 from scones.workflow.clients import Clients
 from scones.workflow.errors import RunError
 from scones.workflow.guards import check_execution_input
-from scones.workflow.plan import MODEL_KEY, build_plan
+from scones.workflow.plan import MODEL_KEY
+from scones.workflow.resources import Missing, StateMachines
+from scones.workflow.session import WorkflowSession
 from scones.workflow.settings import WorkflowSettings
 from scones.workflow.watch import ExecutionWatcher
 
 TEST_PREFIX = "test/"
+# GetObject on a key (or bucket) that is not there: botocore's s3 model names NoSuchKey; S3 answers
+# NoSuchBucket for the bucket. Without s3:ListBucket AWS answers AccessDenied instead: that is an error.
+NO_SUCH_KEY = Missing.of("NoSuchKey", "NoSuchBucket")
 DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -122,12 +127,21 @@ def choose_keys(clients: Clients, bucket: str, count: int, seed: int | None) -> 
     return random.Random(seed).sample(sorted(keys), min(count, len(keys)))
 
 
+def _optional_object(clients: Clients, bucket: str, key: str) -> Any | None:
+    """The object's body stream, or None when the key (or bucket) is not there; other errors: RunError."""
+    try:
+        return clients.s3.get_object(Bucket=bucket, Key=key)["Body"]
+    except ClientError as exc:
+        if NO_SUCH_KEY.matches(exc):
+            return None
+        raise RunError(f"cannot read s3://{bucket}/{key}: {exc}") from exc
+
+
 def deployed_classes(clients: Clients, bucket: str) -> tuple[str, ...]:
     """Class names of the model deploy uploaded (its metadata.json, the archive's first member); () if
     there is none to read, and predictions are then named by index."""
-    try:
-        body = clients.s3.get_object(Bucket=bucket, Key=MODEL_KEY)["Body"]
-    except ClientError:
+    body = _optional_object(clients, bucket, MODEL_KEY)
+    if body is None:
         return ()
     try:
         return artifact.metadata_from_archive(body, origin=f"s3://{bucket}/{MODEL_KEY}").classes
@@ -139,10 +153,10 @@ def deployed_classes(clients: Clients, bucket: str) -> tuple[str, ...]:
 
 def staged_classes(clients: Clients, bucket: str) -> tuple[str, ...] | None:
     """The staged ``classes.json`` uploaded with the test split, or None when staging wrote none."""
-    try:
-        body = clients.s3.get_object(Bucket=bucket, Key=artifact.CLASSES_FILE)["Body"].read()
-    except ClientError:
+    stream = _optional_object(clients, bucket, artifact.CLASSES_FILE)
+    if stream is None:
         return None
+    body = stream.read()
     try:
         return artifact.classes_from_json(body, origin=f"s3://{bucket}/{artifact.CLASSES_FILE}")
     except ArtifactError as exc:
@@ -152,10 +166,10 @@ def staged_classes(clients: Clients, bucket: str) -> tuple[str, ...] | None:
 def load_labels(clients: Clients, bucket: str, model_classes: Sequence[str]) -> dict[str, str]:
     """{file name: true class name} from ``test.lst``, its indices named by the staged classes.json (the
     original project's folder has none: its labels are in the model's order)."""
-    try:
-        body = clients.s3.get_object(Bucket=bucket, Key="test.lst")["Body"].read()
-    except ClientError:
+    stream = _optional_object(clients, bucket, "test.lst")
+    if stream is None:
         return {}
+    body = stream.read()
     classes = staged_classes(clients, bucket) or tuple(model_classes)
     return parse_manifest(body.decode("utf-8", errors="replace"), classes)
 
@@ -167,22 +181,19 @@ def run_workflow(
     seed: int | None = None,
     timeout: float = 120.0,
     concurrency: int = 8,
-    clients: Clients | None = None,
+    clients: Clients | WorkflowSession | None = None,
     on_done: Callable[[ItemResult], None] = lambda _: None,
 ) -> RunReport:
-    clients = clients or Clients(settings)
-    if not settings.is_local:
-        clients.check_credentials()
+    """One execution per key (or ``count`` random staged keys). ``clients`` may be a ``WorkflowSession``
+    shared with other calls (evaluate passes its own), so the account and plan are worked out once."""
+    session = WorkflowSession.of(settings, clients)
+    session.check_credentials()
+    clients = session.clients
     bucket = settings.bucket_name
-    account, partition = clients.account()
-    plan = build_plan(settings, account=account, partition=partition)
+    plan = session.plan
     sfn = clients.sfn
-    try:
-        sfn.describe_state_machine(stateMachineArn=plan.state_machine_arn)
-    except ClientError as exc:
-        raise RunError(
-            f"state machine {settings.state_machine_name} not found: run `scones deploy` first"
-        ) from exc
+    if StateMachines(session).find(plan.state_machine_arn) is None:
+        raise RunError(f"state machine {settings.state_machine_name} not found: run `scones deploy` first")
     chosen = list(keys) or choose_keys(clients, bucket, count, seed)
     classes = deployed_classes(clients, bucket)
     labels = load_labels(clients, bucket, classes)

@@ -5,6 +5,7 @@ TrainingError
 │   └── DownloadError       the official archive could not be downloaded or verified
 ├── UploadError             staging to S3 failed
 ├── BackboneUnavailableError  unknown backbone or weights not obtainable (e.g. offline)
+├── FreezeBlocksError       more blocks asked to be frozen than the backbone has
 ├── CheckpointError         a checkpoint or artifact is missing fields or unreadable
 └── ParityError             ONNX Runtime disagrees with PyTorch beyond the tolerance
 """
@@ -29,6 +30,10 @@ class UploadError(TrainingError):
 
 
 class BackboneUnavailableError(TrainingError):
+    pass
+
+
+class FreezeBlocksError(TrainingError):
     pass
 
 

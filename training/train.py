@@ -5,15 +5,14 @@ Strategy (measured on 2 shared CPU cores, see README "training"): the frozen pre
 ``cached_views`` seeded augmented views and its activations are cached; only the tail (later blocks, head,
 classifier) is trained, epoch after epoch, on those cached views. ``freeze_blocks=0`` and
 ``cached_views=0`` give a plain full fine-tune with on-the-fly augmentation (the only mode for torchvision
-backbones).
+backbones). The cut is :func:`training.model.split_network`'s; this module only trains what it is given.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +22,20 @@ from torch import nn
 from tqdm import tqdm
 
 from local_endpoint.artifact import DEFAULT_CLASSES, read_staged_classes
+from training.backbones import DEFAULT_BACKBONE, freezable_blocks
 from training.data import MetadataTransform, Split, augment, input_spec, load_split
-from training.model import EfficientNetLite0, ModelConfig, build_model
+from training.model import ModelConfig, build_model, split_network
+
+# Stem + 2 blocks frozen: the measured best of the full run (README "training"); backbones that cannot
+# freeze that many freeze what they can.
+DEFAULT_FREEZE_BLOCKS = 2
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Defaults are the full run; ``TrainConfig.tiny()`` is the CI-sized smoke run."""
 
-    backbone: str = "efficientnet_lite0"
+    backbone: str = DEFAULT_BACKBONE
     image_size: int = 176
     epochs: int = 10
     batch_size: int = 32
@@ -40,7 +44,7 @@ class TrainConfig:
     bn_momentum: float = 0.1
     weight_decay: float = 1e-2
     label_smoothing: float = 0.1
-    freeze_blocks: int = 2
+    freeze_blocks: int | None = None  # None: DEFAULT_FREEZE_BLOCKS, or fewer if the backbone has fewer
     cached_views: int = 0
     val_fraction: float = 0.1
     seed: int = 0
@@ -59,6 +63,12 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def frozen_blocks(self) -> int:
+        """The number of blocks to freeze for this backbone (checked by ``split_network``)."""
+        if self.freeze_blocks is not None:
+            return self.freeze_blocks
+        return min(DEFAULT_FREEZE_BLOCKS, freezable_blocks(self.backbone)[-1])
 
 
 @dataclass
@@ -89,53 +99,8 @@ def read_classes(data_dir: Path) -> tuple[str, ...]:
     return read_staged_classes(data_dir)
 
 
-def split_lite0(
-    model: EfficientNetLite0, freeze_blocks: int
-) -> tuple[Callable[[torch.Tensor], torch.Tensor], nn.Module]:
-    """(frozen prefix function, trainable tail module) of a Lite0 at block ``freeze_blocks``."""
-    frozen = [model._conv_stem, model._bn0, *model._blocks[:freeze_blocks]]
-    for module in frozen:
-        module.requires_grad_(False)
-
-    def prefix(x: torch.Tensor) -> torch.Tensor:
-        x = nn.functional.relu6(model._bn0(model._conv_stem(x)))
-        for block in model._blocks[:freeze_blocks]:
-            x = block(x)
-        return x
-
-    class Tail(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.blocks = model._blocks[freeze_blocks:]
-            self.head = model
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            for block in self.blocks:
-                x = block(x)
-            x = nn.functional.relu6(model._bn1(model._conv_head(x)))
-            x = torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)
-            return model._fc(model._dropout(x))  # type: ignore[no-any-return]
-
-    return prefix, Tail()
-
-
-def _classifier(model: nn.Module) -> nn.Module:
-    """The freshly initialised last layer (trained at the full learning rate)."""
-    for name in ("_fc", "fc", "classifier", "head"):
-        module = getattr(model, name, None)
-        if isinstance(module, nn.Module):
-            return module
-    raise TypeError(f"no classifier found on {type(model).__name__}")
-
-
-def _set_train_mode(model: nn.Module, frozen: list[nn.Module]) -> None:
-    model.train()
-    for module in frozen:
-        module.eval()
-
-
 def _cache_views(
-    prefix: Callable[[torch.Tensor], torch.Tensor],
+    prefix: nn.Module,
     resized: torch.Tensor,
     transform: MetadataTransform,
     views: int,
@@ -165,7 +130,11 @@ def train(data_dir: Path, config: TrainConfig) -> TrainResult:
     model_config = ModelConfig.for_backbone(
         config.backbone, num_classes=len(config.classes), image_size=config.image_size
     )
-    model = build_model(model_config, pretrained=config.pretrained)
+    config = replace(config, freeze_blocks=config.frozen_blocks())  # the checkpoint records the number
+    split = split_network(
+        build_model(model_config, config.pretrained), config.backbone, config.frozen_blocks()
+    )
+    model = split.network
     transform = MetadataTransform(
         input_spec(config.image_size, config.image_size, model_config.mean, model_config.std)
     )
@@ -175,26 +144,21 @@ def train(data_dir: Path, config: TrainConfig) -> TrainResult:
     resized = transform.resized_batch(train_split.images)
     labels = torch.from_numpy(train_split.labels)
 
-    use_cache = isinstance(model, EfficientNetLite0) and config.freeze_blocks > 0 and config.cached_views > 0
-    frozen: list[nn.Module] = []
-    if isinstance(model, EfficientNetLite0) and config.freeze_blocks > 0:
-        frozen = [model._conv_stem, model._bn0, *model._blocks[: config.freeze_blocks]]
-        prefix, tail = split_lite0(model, config.freeze_blocks)
-    else:
-        prefix, tail = (lambda x: x), model
+    use_cache = split.frozen_blocks > 0 and config.cached_views > 0
     for module in model.modules():
         if isinstance(module, nn.BatchNorm2d):
             # TF's 0.99 decay leaves running statistics far behind a short fine-tune's weights.
             module.momentum = config.bn_momentum
     model.eval()
     cache = (
-        _cache_views(prefix, resized, transform, config.cached_views, generator, 64) if use_cache else None
+        _cache_views(split.prefix, resized, transform, config.cached_views, generator, 64)
+        if use_cache
+        else None
     )
 
-    head = set(_classifier(model).parameters())
-    body = [p for p in model.parameters() if p.requires_grad and p not in head]
+    head, body = split.parameter_groups()
     lrs = [config.lr, config.lr * config.backbone_lr_ratio]
-    groups = [{"params": list(head), "lr": lrs[0]}, {"params": body, "lr": lrs[1]}]
+    groups = [{"params": head, "lr": lrs[0]}, {"params": body, "lr": lrs[1]}]
     optimiser = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(labels) / config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
@@ -203,7 +167,7 @@ def train(data_dir: Path, config: TrainConfig) -> TrainResult:
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     history: list[dict[str, float]] = []
     for epoch in range(config.epochs):
-        _set_train_mode(model, frozen)
+        split.train_mode()
         order = torch.randperm(len(labels), generator=generator)
         seen, correct, total_loss = 0, 0, 0.0
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch")
@@ -214,8 +178,8 @@ def train(data_dir: Path, config: TrainConfig) -> TrainResult:
                 x = cache[view, idx]
             else:
                 with torch.no_grad():
-                    x = prefix(transform.normalise(augment(resized[idx], generator)))
-            logits = tail(x)
+                    x = split.prefix(transform.normalise(augment(resized[idx], generator)))
+            logits = split.tail(x)
             loss = loss_fn(logits, labels[idx])
             optimiser.zero_grad(set_to_none=True)
             loss.backward()

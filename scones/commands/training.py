@@ -17,6 +17,7 @@ import click
 from scones import config as cfg
 from scones.commands.options import pass_config, resolve
 from scones.config import Config
+from training.backbones import MAX_FREEZE_BLOCKS  # torch-free: the CLI still starts without torch
 
 DEFAULT_CHECKPOINT = Path("artifacts/checkpoint.pt")
 
@@ -154,7 +155,10 @@ def stage(
 @click.option("--image-size", type=click.IntRange(32, 512), help="Input size (CIFAR's 32 px is upscaled).")
 @click.option("--epochs", type=click.IntRange(1), help="Training epochs.")
 @click.option(
-    "--freeze-blocks", type=click.IntRange(0, 16), help="Lite0 blocks kept frozen (0: full fine-tune)."
+    "--freeze-blocks",
+    type=click.IntRange(0, MAX_FREEZE_BLOCKS),
+    help=f"Blocks kept frozen with the stem (0: full fine-tune; efficientnet_lite0 has {MAX_FREEZE_BLOCKS}, "
+    "torchvision backbones train in full).",
 )
 @click.option(
     "--cached-views", type=click.IntRange(0), help="Augmented views cached through the frozen part."

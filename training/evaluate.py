@@ -2,7 +2,7 @@
 *validation* split) and the confidence-threshold table behind the workflow's "accept or flag" decision.
 
 Everything that is tuned (temperature, recommended threshold) is tuned on validation; the test split is
-only reported.
+only reported. The threshold rule itself lives in :mod:`training.threshold`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ import torch
 from torch import nn
 
 from training.data import MetadataTransform, Split
-
-THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
-TARGET_ACCEPTED_ACCURACY = 0.99
+from training.threshold import RULE, THRESHOLDS, Recommendation, ThresholdCounts, ThresholdRule, recommend
 
 
 def predict_logits(
@@ -86,19 +84,21 @@ def threshold_table(
     return rows
 
 
-def recommend_threshold(
-    probs: np.ndarray, labels: np.ndarray, target: float = TARGET_ACCEPTED_ACCURACY
-) -> float:
-    """Lowest threshold at which accepted validation predictions are ≥ ``target`` accurate, both measured
-    and as expected from the calibrated probabilities (the latter keeps a small, perfect validation split
-    from recommending 0.5 blindly)."""
+def threshold_counts(
+    probs: np.ndarray, labels: np.ndarray, thresholds: Sequence[float] = THRESHOLDS
+) -> list[ThresholdCounts]:
+    """Per threshold: how many predictions reach it and how many of those are right."""
     confidence = probs.max(axis=1)
-    for row in threshold_table(probs, labels):
-        accepted = confidence >= row["threshold"]
-        expected = float(confidence[accepted].mean()) if accepted.any() else 1.0
-        if row["accuracy"] >= target and expected >= target:
-            return row["threshold"]
-    return THRESHOLDS[-1]
+    correct = probs.argmax(axis=1) == labels
+    return [
+        ThresholdCounts(float(t), int((confidence >= t).sum()), int(correct[confidence >= t].sum()))
+        for t in thresholds
+    ]
+
+
+def recommend_threshold(probs: np.ndarray, labels: np.ndarray, rule: ThresholdRule = RULE) -> Recommendation:
+    """The threshold :data:`training.threshold.RULE` recommends for these validation predictions."""
+    return recommend(threshold_counts(probs, labels), len(labels), rule)
 
 
 def summarise(probs: np.ndarray, labels: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:
@@ -130,12 +130,14 @@ def evaluate(
     temperature = fit_temperature(val_logits, val.labels)
     val_probs = softmax(val_logits, temperature)
     test_probs = softmax(test_logits, temperature)
-    threshold = recommend_threshold(val_probs, val.labels)
+    recommendation = recommend_threshold(val_probs, val.labels)
+    threshold = recommendation.threshold
     table = threshold_table(test_probs, test.labels)
-    at = next(row for row in table if row["threshold"] == threshold)
+    (at,) = threshold_table(test_probs, test.labels, [threshold])  # the fallback need not be on the grid
     return {
         "temperature": temperature,
         "threshold": threshold,
+        "threshold_rule": recommendation.to_dict(),
         "test": summarise(test_probs, test.labels, classes),
         "test_uncalibrated": summarise(softmax(test_logits), test.labels, classes),
         "validation": summarise(val_probs, val.labels, classes),

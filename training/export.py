@@ -141,8 +141,43 @@ def model_card(metadata: ModelMetadata) -> str:
                 for r in m["threshold_table_test"]
             ),
         ]
+    lines += _threshold_section(metadata.threshold, m.get("threshold_rule"))
     lines += ["", f"Created by: {metadata.raw.get('created_by')}.", ""]
     return "\n".join(lines)
+
+
+def _threshold_section(threshold: float | None, rule: dict[str, Any] | None) -> list[str]:
+    """How the recommended threshold was chosen (``training.threshold``), with the validation evidence.
+
+    Checkpoints evaluated before the rule was recorded have no ``threshold_rule``: no section then.
+    """
+    if not rule:
+        return []
+    if rule["qualified"]:
+        outcome = (
+            f"Validation met the rule: the recommended threshold is {threshold}, the lowest that qualifies."
+        )
+    else:
+        outcome = (
+            f"No threshold met the rule on the {rule['validation_images']} validation images, so the "
+            f"recommended threshold is the fallback, {threshold}: treat it as unvalidated."
+        )
+    return [
+        "",
+        "## Recommended threshold",
+        "",
+        f"Rule: {rule['rule']}. Confidence level {_pct(rule['confidence'])}, target accuracy of accepted "
+        f"predictions {_pct(rule['target'])}, fallback {rule['fallback']}.",
+        "",
+        outcome,
+        "",
+        "| threshold (validation) | accepted | correct | lower bound on accuracy |",
+        "|---|---|---|---|",
+        *(
+            f"| {r['threshold']} | {r['accepted']} | {r['correct']} | {_pct(r['lower_bound'])} |"
+            for r in rule["validation_rows"]
+        ),
+    ]
 
 
 def write_artifact(out_dir: Path, onnx_path: Path, metadata: ModelMetadata) -> Path:

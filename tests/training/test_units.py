@@ -10,7 +10,6 @@ from training.data import augment
 from training.evaluate import (
     expected_calibration_error,
     fit_temperature,
-    recommend_threshold,
     threshold_table,
 )
 from training.exceptions import BackboneUnavailableError
@@ -81,9 +80,3 @@ def test_threshold_table__coverage_and_accuracy_of_accepted() -> None:
     assert rows[0.5] == {"threshold": 0.5, "coverage": 1.0, "accepted": 4, "accuracy": 0.75}
     assert rows[0.93] == {"threshold": 0.93, "coverage": 0.5, "accepted": 2, "accuracy": 1.0}
     assert rows[0.99]["accepted"] == 1
-
-
-def test_recommend_threshold__needs_measured_and_expected_accuracy() -> None:
-    probs = np.array([[0.995, 0.005]] * 90 + [[0.7, 0.3]] * 10)
-    labels = np.array([0] * 90 + [1] * 10)  # the 0.7 ones are wrong
-    assert recommend_threshold(probs, labels) == 0.8

@@ -12,16 +12,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.console import Console
 
 from local_endpoint.artifact import DEFAULT_THRESHOLD, load_metadata
 from scones import render, stack
-from scones.evaluation.evaluate import EvaluationReport
-from scones.monitor.report import Capture
 from scones.stack.settings import PROJECT_ROOT, StackSettings
 from scones.workflow.settings import Target, WorkflowSettings
+
+if TYPE_CHECKING:  # result types only: the CLI imports this module, and these pull in onnxruntime/matplotlib
+    from scones.evaluation.evaluate import EvaluationReport
+    from scones.monitor.report import Capture
 
 ENV_ARCHIVE = "SCONES_CIFAR_ARCHIVE"  # a local CIFAR-100 python archive for offline users (no md5 check)
 

@@ -76,10 +76,9 @@ class ThresholdCounts:
 
 
 @dataclass(frozen=True)
-class CountsWithBound:
-    threshold: float
-    accepted: int
-    correct: int
+class ThresholdEvidence(ThresholdCounts):
+    """The counts and the lower bound on accuracy they support under the rule's confidence."""
+
     lower_bound: float
 
 
@@ -91,10 +90,10 @@ class Recommendation:
     qualified: bool
     rule: ThresholdRule
     validation_images: int
-    rows: tuple[CountsWithBound, ...]
+    rows: tuple[ThresholdEvidence, ...]
 
     @property
-    def chosen(self) -> CountsWithBound | None:
+    def chosen(self) -> ThresholdEvidence | None:
         """The validation row of the chosen threshold (None when the fallback is not on the grid)."""
         return next((row for row in self.rows if row.threshold == self.threshold), None)
 
@@ -153,7 +152,7 @@ def recommend(
 ) -> Recommendation:
     """The lowest threshold of ``counts`` (any order) meeting ``rule``, else ``rule.fallback``."""
     rows = tuple(
-        CountsWithBound(
+        ThresholdEvidence(
             c.threshold, c.accepted, c.correct, accuracy_lower_bound(c.correct, c.accepted, rule.confidence)
         )
         for c in sorted(counts, key=lambda c: c.threshold)

@@ -1,4 +1,5 @@
-"""Test hygiene: tests that read ../shared are marked `shared` and skip, with the reason, where it is absent.
+"""Test hygiene: tests that read ../shared are marked `shared` and skip, with the reason, where it is absent;
+test modules share code only through tests/helpers/.
 
 The `shared` plugin (tests/helpers/shared_data.py) is run in a child pytest on small generated test files
 (its behaviour with ../shared absent, present and incomplete, and with a test that forgot the marker), then
@@ -8,6 +9,7 @@ them must be skipped with the reason, none may fail or error.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -123,3 +125,34 @@ def test_this_suite__every_shared_test_skips_with_the_reason_when_shared_is_abse
     assert {reason for _, reason in skipped_lines} == {
         f"needs ../shared: {absent / 'data'} is absent (only the project's machines and CI have it)"
     }
+
+
+def test_test_modules_share_code_only_through_tests_helpers() -> None:
+    """Nothing imports a conftest or another test module: what two modules share lives in tests/helpers/
+    (pytest's docs: conftest.py files are not meant to be imported), or is a stand-in program."""
+    allowed = ("tests.helpers", "tests.localstack_ext.standins")
+    offenders = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                if name.startswith("tests") and not name.startswith(allowed):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    assert offenders == []
+
+
+def test_helpers_are_not_named_like_test_modules() -> None:
+    """A module named test_*.py is collected by pytest; one without tests is a misplaced helper."""
+    misplaced = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+        if not any(name.startswith(("test_", "Test")) for name in defined):
+            misplaced.append(str(path.relative_to(ROOT)))
+    assert misplaced == []

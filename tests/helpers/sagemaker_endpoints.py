@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 from PIL import Image
 
+from tests.helpers.localstack import LocalStackHandle
 from tests.helpers.shared_data import SHARED_DATA
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
 
@@ -112,3 +113,11 @@ def deploy_model(
         sm.create_endpoint(EndpointName=name, EndpointConfigName=model)
     for name in endpoints:
         sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=FAST_WAIT)
+
+
+def deploy_tiny(handle: LocalStackHandle, tmp: Path, names: list[str]) -> dict[str, psutil.Process]:
+    """The tiny model on endpoints `names` of `handle`'s stack; their stand-in processes, by endpoint name."""
+    deploy_model(handle.client("sagemaker"), handle.client("s3"), tmp, "tiny", names)
+    procs = standins(handle.state.pid)
+    assert sorted(procs) == sorted(names)
+    return procs

@@ -1,19 +1,10 @@
-"""Fixtures for the Lambda tests: real-shaped events from tests/events and a tiny LambdaContext."""
+"""Fixtures for the Lambda tests: a tiny LambdaContext (events: tests/helpers/events.py)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
-
-EVENTS = Path(__file__).resolve().parents[1] / "events"
-
-
-def load_event(name: str) -> Any:
-    return json.loads((EVENTS / f"{name}.json").read_text())
 
 
 @dataclass

@@ -25,7 +25,7 @@ from lambdas.classify.logic import (
     parse_body,
     parse_inferences,
 )
-from tests.lambdas.conftest import load_event
+from tests.helpers.events import load_event
 
 
 def test_parse_body__wrapped_and_flat() -> None:

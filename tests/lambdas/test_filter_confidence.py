@@ -15,7 +15,7 @@ from lambdas.filter_confidence.logic import (
     parse_body,
     parse_threshold,
 )
-from tests.lambdas.conftest import load_event
+from tests.helpers.events import load_event
 
 
 def test_parse_threshold__default_and_value() -> None:

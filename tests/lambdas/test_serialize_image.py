@@ -20,7 +20,7 @@ from lambdas.serialize_image.logic import (
     serialize,
 )
 from scones.workflow import guards
-from tests.lambdas.conftest import load_event
+from tests.helpers.events import load_event
 
 
 def test_parse_event__flat_and_wrapped_shapes_agree() -> None:

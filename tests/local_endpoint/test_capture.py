@@ -23,8 +23,8 @@ from local_endpoint.capture import (
     serialize_record,
     sink_for_destination,
 )
+from tests.helpers.endpoint_process import CAPTURE_SAMPLES
 from tests.helpers.shared_data import require_shared
-from tests.local_endpoint.conftest import CAPTURE_SAMPLES
 
 JSON_CFG = CaptureConfig.from_api(
     {

@@ -28,8 +28,9 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from scones.stack.clients import local_client
+from tests.helpers.endpoint_process import EndpointProcess, free_port
+from tests.helpers.images import solid_png
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
-from tests.local_endpoint.conftest import EndpointProcess, free_port, solid_png
 
 NAME = "edge-ep"
 RED = solid_png((230, 20, 20))

@@ -16,15 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.local_endpoint.conftest import (
-    ENDPOINT_NAME,
-    EndpointProcess,
-    cifar_pngs,
-    reference_probabilities,
-    solid_jpeg,
-    solid_png,
-)
-from tests.local_endpoint.test_model import png_with_header
+from tests.helpers.endpoint_process import ENDPOINT_NAME, EndpointProcess, cifar_pngs, reference_probabilities
+from tests.helpers.images import png_with_header, solid_jpeg, solid_png
 
 RED = solid_png((230, 20, 20))
 BLUE_JPEG = solid_jpeg((10, 20, 220))

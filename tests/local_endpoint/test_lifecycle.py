@@ -21,8 +21,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from scones.stack.clients import local_client
-from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
-from tests.local_endpoint.conftest import (
+from tests.helpers.endpoint_process import (
     ENDPOINT_PYTHON,
     REPO,
     EndpointProcess,
@@ -30,9 +29,9 @@ from tests.local_endpoint.conftest import (
     free_port,
     reference_probabilities,
     runtime_client,
-    solid_jpeg,
-    solid_png,
 )
+from tests.helpers.images import solid_jpeg, solid_png
+from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
 
 KEY_RE = re.compile(
     r"^capture/ep-s3/AllTraffic/\d{4}/\d{2}/\d{2}/\d{2}/\d{2}-\d{2}-\d{3}-[0-9a-f-]{36}\.jsonl$"

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 import tarfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -16,23 +14,9 @@ from PIL import Image
 from local_endpoint.artifact import safe_unpack
 from local_endpoint.errors import ArtifactError, ImageTooLargeError, UndecodableImageError
 from local_endpoint.model import Classifier, ModelMetadata, decode_image, preprocess, to_probabilities
+from tests.helpers.endpoint_process import cifar_pngs, reference_probabilities
+from tests.helpers.images import png_with_header, solid_jpeg, solid_png
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar, tiny_metadata
-from tests.local_endpoint.conftest import cifar_pngs, reference_probabilities, solid_jpeg, solid_png
-
-
-def png_with_header(width: int, height: int) -> bytes:
-    """A PNG whose IHDR announces width x height but whose pixel data is tiny: a decompression bomb shape."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_preprocess__rgba_png_matches_contract_formula() -> None:

@@ -32,8 +32,8 @@ import pytest
 from botocore.awsrequest import HTTPHeaders
 from botocore.parsers import create_parser
 
-from tests.conftest import LocalStackHandle, start_stack
 from tests.helpers.lambda_functions import NO_RETRIES, create_function, handler_zip, unique_name
+from tests.helpers.localstack import LocalStackHandle, start_stack
 from tests.helpers.localstack_venv import run_probe
 from tests.helpers.sagemaker_endpoints import deploy_model, standins
 

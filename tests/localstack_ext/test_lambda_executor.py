@@ -399,7 +399,7 @@ def _gone(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc (Linux)")
 def test_keepalive_then_sigkilled_localstack_leaves_no_function_process(tmp_path: Path) -> None:
     """A stack of its own: a 1 s keepalive, and a LocalStack that is SIGKILLed at the end."""
-    from tests.conftest import start_stack
+    from tests.helpers.localstack import start_stack
 
     handle = start_stack(tmp_path, lambda_keepalive_ms=1000)
     try:

@@ -26,7 +26,6 @@ import pytest
 
 from scones.config import PROJECT_ROOT
 from scones.stack.process import lambda_sandbox
-from tests.conftest import LocalStackHandle, start_stack
 from tests.helpers.lambda_functions import (
     FUNCTIONS,
     NO_RETRIES,
@@ -35,6 +34,7 @@ from tests.helpers.lambda_functions import (
     unique_name,
     zip_files,
 )
+from tests.helpers.localstack import LocalStackHandle, start_stack
 
 pytestmark = [
     pytest.mark.integration,

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
-from tests.conftest import LocalStackHandle
+from tests.helpers.localstack import LocalStackHandle
 from tests.helpers.sagemaker_endpoints import (
     ACCOUNT,
     FAST_WAIT,

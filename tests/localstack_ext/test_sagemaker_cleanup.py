@@ -16,9 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import LocalStackHandle, start_stack
-from tests.helpers.sagemaker_endpoints import deploy_model, gone, png_bytes, standins
-from tests.localstack_ext.test_sagemaker_stack import deploy_tiny
+from tests.helpers.localstack import LocalStackHandle, start_stack
+from tests.helpers.sagemaker_endpoints import deploy_model, deploy_tiny, gone, png_bytes, standins
 
 pytestmark = pytest.mark.integration
 

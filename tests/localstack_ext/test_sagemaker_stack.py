@@ -26,14 +26,8 @@ from botocore.exceptions import ClientError
 
 from scones import stack
 from scones.stack.settings import StackSettings
-from tests.conftest import LocalStackHandle
-from tests.helpers.sagemaker_endpoints import (
-    NO_RETRY,
-    deploy_model,
-    gone,
-    png_bytes,
-    standins,
-)
+from tests.helpers.localstack import LocalStackHandle
+from tests.helpers.sagemaker_endpoints import NO_RETRY, deploy_tiny, gone, png_bytes
 from tests.localstack_ext.standins.eventstream import event_frame
 from tests.localstack_ext.standins.streaming import PACE as STREAM_PACE
 from tests.localstack_ext.standins.streaming import PARTS as STREAM_PARTS
@@ -71,13 +65,6 @@ def own_stack(tmp_path: Path) -> Iterator[callable]:
     yield start
     for handle in handles:
         handle.stop()
-
-
-def deploy_tiny(handle: LocalStackHandle, tmp: Path, names: list[str]) -> dict[str, psutil.Process]:
-    deploy_model(handle.client("sagemaker"), handle.client("s3"), tmp, "tiny", names)
-    procs = standins(handle.state.pid)
-    assert sorted(procs) == sorted(names)
-    return procs
 
 
 def test_invoke_endpoint__timeout_becomes_model_error(own_stack, tmp_path: Path):

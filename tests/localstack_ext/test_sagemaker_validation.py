@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 
 from scones.stack.clients import local_client
-from tests.conftest import LocalStackHandle
+from tests.helpers.localstack import LocalStackHandle
 from tests.helpers.localstack_venv import run_probe
 from tests.helpers.sagemaker_endpoints import FAST_WAIT, ROLE, create_config, png_bytes, upload_model
 

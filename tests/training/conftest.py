@@ -3,33 +3,14 @@ training run (CLI, end to end) per session, shared by the tests that inspect the
 
 from __future__ import annotations
 
-import csv
-import json
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tests.helpers.shared_data import require_shared
-
-
-@dataclass(frozen=True)
-class TinyRun:
-    data_dir: Path
-    artifact_dir: Path
-    checkpoint: Path
-    output: str
-
-    @property
-    def metadata(self) -> dict:
-        return json.loads((self.artifact_dir / "metadata.json").read_text())
-
-
-def read_labels_csv() -> list[dict[str, str]]:
-    with require_shared("cifar100-vehicles", "labels.csv").open() as f:
-        return list(csv.DictReader(f))
+from tests.helpers.training_run import TinyRun
 
 
 @pytest.fixture(scope="session")

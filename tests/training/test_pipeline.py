@@ -11,7 +11,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from tests.training.conftest import TinyRun
+from tests.helpers.training_run import TinyRun
 from training.data import MetadataTransform, load_split
 from training.exceptions import CheckpointError, ParityError
 from training.export import check_parity

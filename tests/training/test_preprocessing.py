@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from tests.helpers.shared_data import require_shared
-from tests.training.conftest import TinyRun
+from tests.helpers.training_run import TinyRun
 from training.data import MetadataTransform, input_spec
 from training.model import IMAGENET_MEAN, IMAGENET_STD
 

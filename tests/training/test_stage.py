@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.helpers.shared_data import require_shared
-from tests.training.conftest import read_labels_csv
+from tests.helpers.training_run import read_labels_csv
 from training.data import load_split, read_manifest
 from training.exceptions import DownloadError, StagingError
 from training.stage import UnverifiedArchiveWarning, stage_to_folder, staged_files

@@ -236,3 +236,20 @@ def test_session__identity_and_plan_are_worked_out_once(session: WorkflowSession
     assert WorkflowSession.of(session.settings, wrapped).clients is wrapped
     with pytest.raises(ValueError, match="other settings"):
         WorkflowSession.of(_settings(project="other"), session)
+
+
+def test_tagged__an_untagged_bucket_is_skipped_an_unreadable_one_is_named(
+    session: WorkflowSession, stub: Callable[[str], Stubber]
+) -> None:
+    """AWS-only (Stubber): GetBucketTagging answers NoSuchTagSet for a bucket without tags (not ours);
+    AccessDenied says nothing about whose it is, so cleanup stops and names it instead of skipping it."""
+    s3 = stub("s3")
+    buckets = {"Buckets": [{"Name": "plain"}, {"Name": "ours"}, {"Name": "locked"}]}
+    s3.add_response("list_buckets", buckets)
+    s3.add_client_error("get_bucket_tagging", "NoSuchTagSet", "The TagSet does not exist", 404)
+    s3.add_response("get_bucket_tagging", {"TagSet": [{"Key": TAG_PROJECT, "Value": "demo"}]})
+    s3.add_client_error("get_bucket_tagging", "AccessDenied", "Access Denied", 403)
+    found = Buckets(session).tagged()
+    assert next(found) == Resource("bucket", "ours")
+    with pytest.raises(ResourceLookupError, match=r"cannot read the tags of bucket locked: .*AccessDenied"):
+        next(found)

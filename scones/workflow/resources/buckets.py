@@ -12,7 +12,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from scones.workflow.functions import MODEL_KEY
-from scones.workflow.resources.base import Missing, Resource, ResourceKind, error_code, tag_dict
+from scones.workflow.resources.base import (
+    Missing,
+    Resource,
+    ResourceKind,
+    ResourceLookupError,
+    error_code,
+    tag_dict,
+)
 
 # Answers of GetBucketTagging that only mean "this bucket carries no tag of ours".
 _NO_TAGS = frozenset({"NoSuchTagSet", "NoSuchBucket"})
@@ -49,7 +56,10 @@ class Buckets(ResourceKind[str]):
             except ClientError as exc:
                 if error_code(exc) in _NO_TAGS:
                     continue
-                raise
+                raise ResourceLookupError(
+                    f"cannot read the tags of bucket {name}: {exc}"
+                    " (is it ours? check the caller's permissions)"
+                ) from exc
             if self.is_ours(tags):
                 yield Resource(self.kind, name)
 

@@ -25,6 +25,7 @@ ENV_SAGEMAKER_PORT = "SAGEMAKER_BIND_TO_PORT"  # set by SageMaker for inference 
 ENV_ACCOUNT_ID = "SCONES_ACCOUNT_ID"  # account id in error messages
 ENV_PARENT_PID = "SCONES_PARENT_PID"  # exit when this process is gone
 ENV_REGION = "AWS_DEFAULT_REGION"  # region in error messages and ARNs
+ENV_REGION_FALLBACK = "AWS_REGION"  # the SDKs' name, read when AWS_DEFAULT_REGION is not set
 ENV_ORT_INTRA_THREADS = "SCONES_ORT_INTRA_OP_THREADS"  # ONNX Runtime intra-op threads (default 1)
 ENV_MAX_CONCURRENCY = "SCONES_MAX_CONCURRENT_INFERENCES"  # inferences running at once (default: CPU count)
 ENV_CAPTURE_FLUSH_S = "SCONES_CAPTURE_FLUSH_INTERVAL_S"  # capture flush interval in seconds (default 1.0)
@@ -123,7 +124,7 @@ def settings_from_env(env: Mapping[str, str]) -> EndpointSettings:
         host=env.get(ENV_HOST, "").strip() or "127.0.0.1",
         port=port,
         account_id=env.get(ENV_ACCOUNT_ID, "").strip() or "000000000000",
-        region=env.get(ENV_REGION, "").strip() or env.get("AWS_REGION", "").strip() or "us-east-1",
+        region=env.get(ENV_REGION, "").strip() or env.get(ENV_REGION_FALLBACK, "").strip() or "us-east-1",
         parent_pid=_int(env, ENV_PARENT_PID, None),
         intra_op_threads=_int(env, ENV_ORT_INTRA_THREADS, 1) or 1,
         max_concurrency=_int(env, ENV_MAX_CONCURRENCY, defaults.max_concurrency) or 1,

@@ -18,14 +18,13 @@ from rich.console import Console
 
 from local_endpoint.artifact import DEFAULT_THRESHOLD, load_metadata
 from scones import render, stack
-from scones.stack.settings import PROJECT_ROOT, StackSettings
+from scones.config import PROJECT_ROOT
+from scones.stack.settings import StackSettings
 from scones.workflow.settings import Target, WorkflowSettings
 
 if TYPE_CHECKING:  # result types only: the CLI imports this module, and these pull in onnxruntime/matplotlib
     from scones.evaluation.evaluate import EvaluationReport
     from scones.monitor.report import Capture
-
-ENV_ARCHIVE = "SCONES_CIFAR_ARCHIVE"  # a local CIFAR-100 python archive for offline users (no md5 check)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .logic import filter_confidence, parse_body, parse_threshold
+from .logic import THRESHOLD_VARIABLE, filter_confidence, parse_body, parse_threshold
 
-THRESHOLD = parse_threshold(os.environ.get("THRESHOLD"))
+THRESHOLD = parse_threshold(os.environ.get(THRESHOLD_VARIABLE))
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:

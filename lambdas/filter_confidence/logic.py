@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# The function's one setting: deploy sets it (scones/config.py LAMBDA_THRESHOLD names it on that side).
+THRESHOLD_VARIABLE = "THRESHOLD"
+# Ships with the function, so it cannot import the artifact contract; a test keeps it equal to
+# local_endpoint.artifact.DEFAULT_THRESHOLD.
 DEFAULT_THRESHOLD = 0.93
 LOW_CONFIDENCE_MESSAGE = "THRESHOLD_CONFIDENCE_NOT_MET"
 
@@ -32,7 +36,7 @@ def parse_threshold(raw: str | None) -> float:
         return DEFAULT_THRESHOLD
     value = float(raw)
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"THRESHOLD must be within [0, 1], got {raw!r}")
+        raise ValueError(f"{THRESHOLD_VARIABLE} must be within [0, 1], got {raw!r}")
     return value
 
 

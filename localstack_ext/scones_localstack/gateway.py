@@ -40,9 +40,10 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
+from scones_localstack.config import GATEWAY_BODY_TIMEOUT as ENV_BODY_TIMEOUT
+
 LOG = logging.getLogger(__name__)
 
-ENV_BODY_TIMEOUT = "SCONES_GATEWAY_BODY_TIMEOUT_S"
 DEFAULT_BODY_TIMEOUT_S = 5.0
 
 TIMEOUT_CODE = "RequestTimeout"

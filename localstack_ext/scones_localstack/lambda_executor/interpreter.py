@@ -15,11 +15,8 @@ import subprocess
 import threading
 from pathlib import Path
 
-from scones_localstack.lambda_executor.settings import (
-    LAMBDA_PROCESS_PYTHON,
-    LAMBDA_PROCESS_PYTHON_MAPPING,
-    ProcessExecutorSettings,
-)
+from scones_localstack.config import LAMBDA_PROCESS_PYTHON, LAMBDA_PROCESS_PYTHON_MAPPING
+from scones_localstack.lambda_executor.settings import ProcessExecutorSettings
 
 LOG = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scones_localstack.config import LAMBDA_PROCESS_SANDBOX
 from scones_localstack.lambda_executor.settings import (
-    LAMBDA_PROCESS_SANDBOX,
     ProcessExecutorConfigError,
     ProcessExecutorSettings,
     get_settings,

@@ -1,7 +1,8 @@
 """Settings of the process Lambda runtime executor, read from LocalStack's environment once.
 
 The executor runs inside LocalStack's interpreter; these variables are set on LocalStack's process
-(``scones up`` and the test fixture do it). Nothing below this module reads ``os.environ``.
+(``scones up`` and the test fixture do it). Their names live in ``scones_localstack/config.py``; nothing
+below this module reads ``os.environ``.
 """
 
 from __future__ import annotations
@@ -13,26 +14,19 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-# JSON object mapping a Lambda runtime to an interpreter path, e.g. {"python3.13": "/venv/bin/python"}.
-LAMBDA_PROCESS_PYTHON_MAPPING = "LAMBDA_PROCESS_PYTHON_MAPPING"
-# Interpreter used for any python runtime missing from the mapping.
-LAMBDA_PROCESS_PYTHON = "LAMBDA_PROCESS_PYTHON"
-# Root of the per-environment host dirs (/tmp; HOME and TMPDIR in the fallback);
-# default <LocalStack tmp dir>/lambda-process.
-LAMBDA_PROCESS_SANDBOX_DIR = "LAMBDA_PROCESS_SANDBOX_DIR"
-# JSON object of extra variables for every function, applied before the function's own variables.
-LAMBDA_PROCESS_EXTRA_ENV = "LAMBDA_PROCESS_EXTRA_ENV"
-# Seconds LocalStack waits past a function's timeout before it kills the process (default 0.5).
-LAMBDA_PROCESS_TIMEOUT_GRACE_S = "LAMBDA_PROCESS_TIMEOUT_GRACE_S"
-# Function sandbox: auto (namespaces where the kernel allows, else the TMPDIR fallback, said in the
-# log and `scones status`), namespaces (required: functions fail to create without it), off (fallback).
-LAMBDA_PROCESS_SANDBOX = "LAMBDA_PROCESS_SANDBOX"
+from scones_localstack.config import (
+    LAMBDA_PROCESS_EXTRA_ENV,
+    LAMBDA_PROCESS_PYTHON,
+    LAMBDA_PROCESS_PYTHON_MAPPING,
+    LAMBDA_PROCESS_SANDBOX,
+    LAMBDA_PROCESS_SANDBOX_DIR,
+    LAMBDA_PROCESS_SANDBOX_STATE_FILE,
+    LAMBDA_PROCESS_TIMEOUT_GRACE_S,
+    LAMBDA_PROCESS_ZYGOTE,
+)
+
+# LAMBDA_PROCESS_SANDBOX's values (config.py says what each does).
 SANDBOX_CHOICES = ("auto", "namespaces", "off")
-# 1 (default): in the namespace sandbox, cold starts fork from a warm interpreter per runtime that has
-# imported the runtime and boto3 (shim_zygote.py); 0: each environment execs its interpreter.
-LAMBDA_PROCESS_ZYGOTE = "LAMBDA_PROCESS_ZYGOTE"
-# File where the executor records the sandbox mode it chose (JSON), for `scones status`.
-LAMBDA_PROCESS_SANDBOX_STATE_FILE = "LAMBDA_PROCESS_SANDBOX_STATE_FILE"
 
 
 class ProcessExecutorConfigError(ValueError):

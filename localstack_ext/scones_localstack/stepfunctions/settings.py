@@ -2,8 +2,8 @@
 
 ``SCONES_SFN_EXECUTION_RETENTION``: how many finished executions (their record and history) LocalStack
 keeps per account and region before the oldest finished one is forgotten (see retention). scones passes
-it through to LocalStack (``scones/stack/settings.py``). ``0`` or less keeps every execution, as
-LocalStack itself does.
+it through to LocalStack (``PASSED_TO_LOCALSTACK`` in ``scones/config.py``). ``0`` or less keeps every
+execution, as LocalStack itself does.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-ENV_EXECUTION_RETENTION = "SCONES_SFN_EXECUTION_RETENTION"
+from scones_localstack.config import SFN_EXECUTION_RETENTION as ENV_EXECUTION_RETENTION
+
 # Enough for `scones run`, which describes each execution moments after it ends, and for a person looking
 # at the last runs; small enough that a soak of any length stays within tens of MB (a kept execution of
 # our workflow is its input, history and output: tens of KB).

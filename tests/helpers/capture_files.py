@@ -8,7 +8,6 @@ Lines are built as compact JSON with the key order, encodings and time format of
 from __future__ import annotations
 
 import base64
-import io
 import json
 import random
 import uuid
@@ -16,14 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from PIL import Image
+from tests.helpers.images import solid_png
 
 
 def tiny_png(seed: int) -> bytes:
-    image = Image.new("RGB", (4, 4), (seed * 37 % 256, seed * 91 % 256, 120))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    """A 4x4 PNG whose colour depends on ``seed`` (records differ, files stay small)."""
+    return solid_png((seed * 37 % 256, seed * 91 % 256, 120), size=(4, 4), mode="RGB")
 
 
 def capture_line(

@@ -7,14 +7,13 @@ One owner for these so that every SageMaker test deploys, finds and waits for st
 from __future__ import annotations
 
 import contextlib
-import io
 import time
 from pathlib import Path
 from typing import Any
 
 import psutil
-from PIL import Image
 
+from tests.helpers.images import solid_png
 from tests.helpers.localstack import LocalStackHandle
 from tests.helpers.shared_data import SHARED_DATA
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
@@ -31,9 +30,7 @@ def png_bytes() -> bytes:
     folder = SHARED_DATA / "cifar100-vehicles" / "test"
     if folder.is_dir():
         return sorted(folder.glob("bicycle_*.png"))[0].read_bytes()
-    buf = io.BytesIO()
-    Image.new("RGB", (32, 32), (200, 30, 30)).save(buf, "PNG")
-    return buf.getvalue()
+    return solid_png((200, 30, 30), mode="RGB")
 
 
 def standins(ls_pid: int) -> dict[str, psutil.Process]:

@@ -20,6 +20,7 @@ from scones.workflow import WorkflowSettings, deploy, run_workflow
 from scones.workflow.clients import Clients
 from scones.workflow.plan import CAPTURE_PREFIX, build_plan
 from scones.workflow.settings import Target
+from tests.helpers.images import solid_png
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
 
 pytestmark = pytest.mark.integration
@@ -27,12 +28,6 @@ pytestmark = pytest.mark.integration
 # Colours the tiny model scores (see tests/helpers/tiny_model.py): red → bicycle 0.9997,
 # (180,100,100) → bicycle 0.964 (passes 0.93, not 0.999), blue → motorcycle ~1.0, grey → ~0.51.
 IMAGES = {"red": (255, 0, 0), "pinkish": (180, 100, 100), "blue": (0, 0, 255), "grey": (128, 128, 128)}
-
-
-def png(colour: tuple[int, int, int], size: int = 32) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (size, size), colour).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def noise_png(side: int) -> bytes:
@@ -52,7 +47,7 @@ def settings(localstack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[W
     deploy(s)
     s3 = Clients(s).s3
     for name, colour in IMAGES.items():
-        s3.put_object(Bucket=s.bucket_name, Key=f"test/{name}.png", Body=png(colour))
+        s3.put_object(Bucket=s.bucket_name, Key=f"test/{name}.png", Body=solid_png(colour, mode="RGB"))
     s3.put_object(Bucket=s.bucket_name, Key="test.lst", Body=b"1\t0\tred.png\n2\t1\tblue.png\n")
     yield s
 

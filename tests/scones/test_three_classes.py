@@ -10,7 +10,6 @@ two classes.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from scones.evaluation import evaluate_workflow
 from scones.monitor import Capture, build_report, classes_from_metadata, open_source, read_capture
@@ -26,6 +24,7 @@ from scones.workflow import WorkflowSettings, deploy, run_workflow
 from scones.workflow.clients import Clients
 from scones.workflow.plan import CAPTURE_PREFIX
 from scones.workflow.settings import Target
+from tests.helpers.images import solid_png
 from tests.helpers.tiny_model import THREE_CLASS_COLOURS, build_tiny_artifact
 
 pytestmark = pytest.mark.integration
@@ -33,12 +32,6 @@ pytestmark = pytest.mark.integration
 MODEL_CLASSES = ("car", "tram", "bus")  # output order: red → car, blue → tram, green → bus
 STAGED_CLASSES = ("bus", "car", "tram")  # the staging's label order (classes.json), not the model's
 EXPECTED = {f"{name}-{shade}.png": name for name in MODEL_CLASSES for shade in (0, 1)}
-
-
-def _png(colour: tuple[int, int, int], shade: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 32), tuple(max(0, c - 20 * shade) for c in colour)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -60,7 +53,8 @@ def deployed(localstack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[D
     manifest = []
     for row, (name, truth) in enumerate(sorted(EXPECTED.items())):
         colour = THREE_CLASS_COLOURS[MODEL_CLASSES.index(truth)]
-        s3.put_object(Bucket=bucket, Key=f"test/{name}", Body=_png(colour, int(name[-5])))
+        r, g, b = (max(0, c - 20 * int(name[-5])) for c in colour)  # each file a shade of its class colour
+        s3.put_object(Bucket=bucket, Key=f"test/{name}", Body=solid_png((r, g, b), mode="RGB"))
         manifest.append(f"{row}\t{STAGED_CLASSES.index(truth)}\t{name}\n")
     s3.put_object(Bucket=bucket, Key="test.lst", Body="".join(manifest).encode())
     s3.put_object(Bucket=bucket, Key="classes.json", Body=json.dumps(STAGED_CLASSES).encode())

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 import click
 from rich.console import Console
 
+from scones import config as cfg
 from scones import stack
 from scones.commands.options import pass_config, target_options, workflow_settings
 from scones.config import Config
@@ -53,7 +54,7 @@ def cleanup_command(
     elif not dry_run:
         console.print(f"[green]nothing tagged {TAG_PROJECT}={settings.project} is left[/green]")
     if settings.is_local and not dry_run and settings.endpoint_url:
-        port = urlparse(settings.endpoint_url).port or 4566
+        port = urlparse(settings.endpoint_url).port or cfg.PORT.default
         if stop_stack is None and sys.stdin.isatty():
             stop_stack = click.confirm(f"Stop the local stack on port {port} too?", default=False)
         if stop_stack:

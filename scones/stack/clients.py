@@ -7,7 +7,9 @@ from typing import Any, cast
 import boto3
 from botocore.config import Config
 
-LOCAL_REGION = "us-east-1"
+from scones.config import DEFAULT_REGION
+
+LOCAL_REGION = DEFAULT_REGION  # the local stack serves one region
 # LocalStack maps the access key "test" to account 000000000000; nothing here is a secret.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 

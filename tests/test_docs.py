@@ -15,6 +15,7 @@ instead of being run, so a careless edit can never start ``make test`` from insi
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -23,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+import local_endpoint.settings as endpoint_settings
+import scones.config as harness
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -228,3 +232,40 @@ def test_each_docs_page_opens_with_what_it_is_for(page: Path) -> None:
     assert re.match(r"^[A-Za-z`*(\[]", lines[1]) and not lines[1].startswith("```"), (
         f"{page.name}: the title is followed by a paragraph saying what the page is for, not {lines[1]!r}"
     )
+
+
+ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^THRESHOLD$")
+CONFIGURATION_PAGE = ROOT / "docs" / "configuration.md"
+
+
+def _names_in_code() -> set[str]:
+    """Every variable name its three owners define: scones/config.py, the extension's, the endpoint's."""
+    names = {value.name for value in vars(harness).values() if isinstance(value, harness.Variable)}
+    names |= {old.old for old in harness.DEPRECATED}
+    names |= {value for value in vars(harness).values() if isinstance(value, str) and ENV_NAME.match(value)}
+    # The extension's module is stdlib-only and lives in LocalStack's venv: load it by its file path.
+    spec = importlib.util.spec_from_file_location(
+        "scones_localstack_config", ROOT / "localstack_ext" / "scones_localstack" / "config.py"
+    )
+    assert spec is not None and spec.loader is not None
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    names |= set(extension.READ) | set(extension.SET_FOR_ENDPOINT)
+    names |= {
+        value
+        for key, value in vars(endpoint_settings).items()
+        if key.startswith("ENV_") and isinstance(value, str)
+    }
+    return names
+
+
+def test_configuration_page_lists_every_variable_the_code_names() -> None:
+    """docs/configuration.md against the modules that own the names: none missing, none invented."""
+    code = _names_in_code()
+    page = CONFIGURATION_PAGE.read_text(encoding="utf-8")
+    shown = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", page)) | set(re.findall(r"\b(SCONES_[A-Z0-9_]+)\b", page))
+    missing = sorted(code - shown)
+    assert not missing, f"docs/configuration.md does not list {missing}"
+    ours = {name for name in shown if name.startswith(("SCONES_", "LAMBDA_PROCESS_"))}
+    invented = sorted(ours - code)
+    assert not invented, f"docs/configuration.md lists {invented}, which no configuration module names"

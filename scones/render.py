@@ -76,8 +76,10 @@ def threshold_choice(choice: ThresholdChoice) -> str:
     """Which threshold the demo deploys, and why that one (see ``scones.demo.choose_threshold``)."""
     if choice.recommended is None:
         why = "the model states no recommended threshold"
+    elif choice.recommended == choice.floor:
+        why = f"the model's recommendation equals the original project's {choice.floor}"
     elif choice.source == "recommended":
-        why = f"the model's recommendation is at least the original project's {choice.floor}"
+        why = f"the model's recommendation is above the original project's {choice.floor}: more conservative"
     else:
         why = (
             f"the model's recommendation {choice.recommended} is lower: it would accept more predictions "

@@ -183,7 +183,11 @@ def test_threshold_choice__explains_each_source() -> None:
     assert "recommendation 0.5 is lower" in low
     high = render.threshold_choice(choose_threshold(0.97, floor=0.93))
     assert high.startswith("threshold 0.97 (recommended): ")
-    assert "at least the original project's 0.93" in high
+    assert "above the original project's 0.93: more conservative" in high
+    tie = render.threshold_choice(choose_threshold(0.93, floor=0.93))
+    assert (
+        tie == "threshold 0.93 (recommended): the model's recommendation equals the original project's 0.93"
+    )
     none = render.threshold_choice(choose_threshold(None, floor=0.93))
     assert none == "threshold 0.93 (original project): the model states no recommended threshold"
 

@@ -6,7 +6,8 @@ Sides (docs: scones/config.py's docstring):
   is standard library only and runs in LocalStack's venv);
 - the extension sets SCONES_* variables on each stand-in endpoint process, which
   ``local_endpoint/settings.py`` reads;
-- deploy sets ``THRESHOLD`` in the filter Lambda's environment, which ``lambdas/filter_confidence`` reads.
+- deploy sets ``THRESHOLD`` in the filter Lambda's environment, which ``lambdas/filter_confidence`` reads,
+  and ``ENDPOINT_NAME`` in the classify Lambda's, which ``lambdas/classify`` reads.
 Also: one resolution order (explicit → environment → default), old names that still work with a warning a
 user sees, and no variable name spelled outside its side's one module.
 
@@ -28,6 +29,7 @@ import pytest
 from click.testing import CliRunner
 
 import local_endpoint.settings as endpoint_settings
+from lambdas.classify import logic as classify_logic
 from lambdas.filter_confidence import logic as filter_logic
 from local_endpoint.artifact import DEFAULT_THRESHOLD
 from scones import config as cfg
@@ -124,6 +126,13 @@ def test_deploy_sets_the_threshold_variable_the_filter_lambda_reads() -> None:
     (spec,) = [f for f in plan.functions if f.package == "filter_confidence"]
     assert spec.environment == {filter_logic.THRESHOLD_VARIABLE: "0.5"}
     assert cfg.LAMBDA_THRESHOLD == filter_logic.THRESHOLD_VARIABLE
+
+
+def test_deploy_sets_the_endpoint_variable_the_classify_lambda_reads() -> None:
+    plan = build_plan(WorkflowSettings(project="agree"))
+    (spec,) = [f for f in plan.functions if f.package == "classify"]
+    assert spec.environment == {classify_logic.ENDPOINT_NAME_VARIABLE: "agree-endpoint"}
+    assert cfg.LAMBDA_ENDPOINT_NAME == classify_logic.ENDPOINT_NAME_VARIABLE
 
 
 def test_the_lambda_default_threshold_is_the_artifact_contract_default() -> None:

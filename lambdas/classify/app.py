@@ -10,6 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from .logic import (
+    ENDPOINT_NAME_VARIABLE,
     EndpointUnavailableError,
     decode_image,
     map_client_error,
@@ -21,7 +22,7 @@ from .logic import (
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker_runtime import SageMakerRuntimeClient
 
-ENDPOINT_NAME = os.environ.get("ENDPOINT_NAME", "")
+ENDPOINT_NAME = os.environ.get(ENDPOINT_NAME_VARIABLE, "")
 # Few client-side retries: the state machine owns backoff, so one failing call does not hide a minute of it.
 _CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 

@@ -17,6 +17,8 @@ import binascii
 import json
 from typing import Any
 
+# The variable deploy sets to the endpoint this function invokes (scones.config.LAMBDA_ENDPOINT_NAME).
+ENDPOINT_NAME_VARIABLE = "ENDPOINT_NAME"
 MAX_ENDPOINT_PAYLOAD_BYTES = 6_291_456  # SageMaker InvokeEndpoint request body limit
 
 _UNAVAILABLE_CODES = frozenset(

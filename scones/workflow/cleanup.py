@@ -16,8 +16,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from scones.workflow.clients import Clients
-from scones.workflow.errors import WorkflowError
-from scones.workflow.resources import KINDS, Resource, ResourceKind, ResourceLookupError, StateMachines
+from scones.workflow.errors import (
+    CleanupFailedError,
+    CleanupIncompleteError,
+    ResourceLookupError,
+)
+from scones.workflow.resources import KINDS, Resource, ResourceKind, StateMachines
 from scones.workflow.session import WorkflowSession
 from scones.workflow.settings import TAG_PROJECT, WorkflowSettings
 
@@ -29,14 +33,6 @@ __all__ = [
     "cleanup",
     "find_tagged",
 ]
-
-
-class CleanupIncompleteError(WorkflowError):
-    """Tagged resources were still there after cleanup (listed in the message)."""
-
-
-class CleanupFailedError(WorkflowError):
-    """Deleting one resource failed with other than "already gone" (names the resource and the error)."""
 
 
 @dataclass

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from scones.workflow.errors import ResourceLookupError
 from scones.workflow.resources.base import (
     Missing,
     Resource,
     ResourceKind,
-    ResourceLookupError,
 )
 from scones.workflow.resources.buckets import Buckets, ModelArchives
 from scones.workflow.resources.lambda_functions import Functions

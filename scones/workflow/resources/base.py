@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from botocore.exceptions import ClientError
 
-from scones.workflow.errors import WorkflowError
+from scones.workflow.errors import ResourceLookupError
 from scones.workflow.settings import TAG_PROJECT
 
 if TYPE_CHECKING:
@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 
 SpecT = TypeVar("SpecT")
 T = TypeVar("T")
-
-
-class ResourceLookupError(WorkflowError):
-    """Looking a resource up failed with other than the service's "not found" (e.g. AccessDenied)."""
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from scones.workflow.errors import ResourceLookupError
 from scones.workflow.functions import MODEL_KEY
 from scones.workflow.resources.base import (
     Missing,
     Resource,
     ResourceKind,
-    ResourceLookupError,
     error_code,
     tag_dict,
 )

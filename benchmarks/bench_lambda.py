@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from scones import stack  # noqa: E402
+from scones.config import LAMBDA_RUNTIME  # noqa: E402
 from scones.stack.process import lambda_sandbox  # noqa: E402
 
 HANDLER = "def handler(event, context):\n    return {'echo': event['value'], 'n': len(event['value'])}\n"
@@ -70,7 +71,7 @@ def create(client: Any, source: str) -> str:
     name = f"bench-{uuid.uuid4().hex[:10]}"
     client.create_function(
         FunctionName=name,
-        Runtime="python3.13",
+        Runtime=LAMBDA_RUNTIME,
         Role=ROLE,
         Handler="lambda_function.handler",
         Code={"ZipFile": zip_handler(source)},

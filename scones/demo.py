@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from rich.console import Console
 
 from local_endpoint.artifact import DEFAULT_THRESHOLD, load_metadata
+from scones import config as cfg
 from scones import render, stack
 from scones.config import PROJECT_ROOT
 from scones.stack.settings import StackSettings
@@ -70,7 +71,7 @@ def choose_threshold(recommended: float | None, floor: float = DEFAULT_THRESHOLD
 class DemoResult:
     steps: dict[str, float] = field(default_factory=dict)  # step name → seconds, in the order run
     threshold: ThresholdChoice | None = None
-    run_counts: dict[str, int] = field(default_factory=dict)  # outcome → executions (render.OUTCOMES)
+    run_counts: dict[str, int] = field(default_factory=dict)  # outcome → executions (run.OUTCOMES)
     evaluation: EvaluationReport | None = None
     report_html: Path | None = None
     capture_records: int = 0
@@ -80,7 +81,8 @@ class DemoResult:
 def _free_or_default(port: int | None) -> int:
     if port is not None:
         return port
-    return 4566 if stack.process.port_is_free("127.0.0.1", 4566) else stack.free_port()
+    default = cfg.PORT.default
+    return default if stack.process.port_is_free(cfg.HOST.default, default) else stack.free_port()
 
 
 def _stage(settings: DemoSettings, console: Console) -> None:

@@ -21,6 +21,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scones.workflow.run import OUTCOMES
+
 if TYPE_CHECKING:  # the result types only; rendering must not import the evaluation's numpy/onnx stack
     from local_endpoint.artifact import ModelMetadata
     from scones.demo import ThresholdChoice
@@ -30,8 +32,6 @@ if TYPE_CHECKING:  # the result types only; rendering must not import the evalua
     from scones.workflow.plan import Plan
     from scones.workflow.run import RunReport
 
-# The outcomes of one execution, in the order tables and summaries list them (see scones.workflow.run).
-OUTCOMES = ("classified", "review", "failed", "timeout")
 # How many per-image differences an evaluation prints before it stops (the count is always stated).
 DRIFT_LINES = 20
 # How many malformed capture lines the monitor summary lists (the table states how many there are).

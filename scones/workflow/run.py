@@ -41,6 +41,11 @@ NO_SUCH_KEY = Missing.of("NoSuchKey", "NoSuchBucket")
 DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
+# The outcomes of one execution, in the order tables and summaries list them: the state machine's two
+# (its output's "outcome") and ours for an execution that failed or did not finish in time.
+OUTCOMES = ("classified", "review", "failed", "timeout")
+
+
 @dataclass
 class ItemResult:
     key: str

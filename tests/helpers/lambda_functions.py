@@ -17,9 +17,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from scones.config import LAMBDA_RUNTIME
+
 FUNCTIONS = Path(__file__).resolve().parents[1] / "localstack_ext" / "functions"
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-RUNTIME = "python3.13"
+RUNTIME = LAMBDA_RUNTIME  # the runtime the process executor serves (one definition: scones.config)
 # No client retries: a failed first attempt must fail the test, not be hidden (or repeated) by a retry.
 NO_RETRIES = {"mode": "standard", "total_max_attempts": 1}
 # function_active_v2 polls every second by default; 0.2 s keeps tests quick, 300 attempts bound it at 60 s.

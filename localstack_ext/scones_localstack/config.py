@@ -18,94 +18,79 @@ from pathlib import Path
 # installed in editable mode; `scones up` also says it explicitly (ENDPOINT_PROJECT_ROOT below).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
+_READ: set[str] = set()
+_SET_FOR_ENDPOINT: set[str] = set()
+
+
+def _reads(name: str) -> str:
+    """Name a variable read in LocalStack's process (listed in READ)."""
+    _READ.add(name)
+    return name
+
+
+def _sets(name: str) -> str:
+    """Name a variable set on each stand-in endpoint process (listed in SET_FOR_ENDPOINT)."""
+    _SET_FOR_ENDPOINT.add(name)
+    return name
+
+
 # --- read by the process Lambda executor (lambda_executor/settings.py) -------------------------------------
 # JSON object mapping a Lambda runtime to an interpreter path, e.g. {"python3.13": "/venv/bin/python"}.
-LAMBDA_PROCESS_PYTHON_MAPPING = "LAMBDA_PROCESS_PYTHON_MAPPING"
+LAMBDA_PROCESS_PYTHON_MAPPING = _reads("LAMBDA_PROCESS_PYTHON_MAPPING")
 # Interpreter used for any python runtime missing from the mapping.
-LAMBDA_PROCESS_PYTHON = "LAMBDA_PROCESS_PYTHON"
+LAMBDA_PROCESS_PYTHON = _reads("LAMBDA_PROCESS_PYTHON")
 # Root of the per-environment host dirs (/tmp; HOME and TMPDIR in the fallback);
 # default <LocalStack tmp dir>/lambda-process.
-LAMBDA_PROCESS_SANDBOX_DIR = "LAMBDA_PROCESS_SANDBOX_DIR"
+LAMBDA_PROCESS_SANDBOX_DIR = _reads("LAMBDA_PROCESS_SANDBOX_DIR")
 # JSON object of extra variables for every function, applied before the function's own variables.
-LAMBDA_PROCESS_EXTRA_ENV = "LAMBDA_PROCESS_EXTRA_ENV"
+LAMBDA_PROCESS_EXTRA_ENV = _reads("LAMBDA_PROCESS_EXTRA_ENV")
 # Seconds LocalStack waits past a function's timeout before it kills the process (default 0.5).
-LAMBDA_PROCESS_TIMEOUT_GRACE_S = "LAMBDA_PROCESS_TIMEOUT_GRACE_S"
+LAMBDA_PROCESS_TIMEOUT_GRACE_S = _reads("LAMBDA_PROCESS_TIMEOUT_GRACE_S")
 # Function sandbox: auto (namespaces where the kernel allows, else the TMPDIR fallback, said in the
 # log and `scones status`), namespaces (required: functions fail to create without it), off (fallback).
-LAMBDA_PROCESS_SANDBOX = "LAMBDA_PROCESS_SANDBOX"
+LAMBDA_PROCESS_SANDBOX = _reads("LAMBDA_PROCESS_SANDBOX")
 # 1 (default): in the namespace sandbox, cold starts fork from a warm interpreter per runtime that has
 # imported the runtime and boto3 (shim_zygote.py); 0: each environment execs its interpreter.
-LAMBDA_PROCESS_ZYGOTE = "LAMBDA_PROCESS_ZYGOTE"
+LAMBDA_PROCESS_ZYGOTE = _reads("LAMBDA_PROCESS_ZYGOTE")
 # File where the executor records the sandbox mode it chose (JSON), for `scones status`.
-LAMBDA_PROCESS_SANDBOX_STATE_FILE = "LAMBDA_PROCESS_SANDBOX_STATE_FILE"
+LAMBDA_PROCESS_SANDBOX_STATE_FILE = _reads("LAMBDA_PROCESS_SANDBOX_STATE_FILE")
 
 # --- read by the SageMaker provider (sagemaker/settings.py) ------------------------------------------------
 # The command that starts one stand-in endpoint process (shell words). Default: the project's endpoint venv.
-ENDPOINT_CMD = "SCONES_ENDPOINT_CMD"
+ENDPOINT_CMD = _reads("SCONES_ENDPOINT_CMD")
 # Seconds a stand-in gets to answer GET /ping with 200 (a variant's
 # ContainerStartupHealthCheckTimeoutInSeconds wins).
-ENDPOINT_STARTUP_TIMEOUT = "SCONES_ENDPOINT_STARTUP_TIMEOUT"
+ENDPOINT_STARTUP_TIMEOUT = _reads("SCONES_ENDPOINT_STARTUP_TIMEOUT")
 # Seconds an invocation may take before the runtime answers ModelError (SageMaker: 60 s).
-ENDPOINT_INVOKE_TIMEOUT = "SCONES_ENDPOINT_INVOKE_TIMEOUT"
+ENDPOINT_INVOKE_TIMEOUT = _reads("SCONES_ENDPOINT_INVOKE_TIMEOUT")
 # How many times the supervisor restarts a stand-in that died while in service before marking it Failed.
-ENDPOINT_MAX_RESTARTS = "SCONES_ENDPOINT_MAX_RESTARTS"
+ENDPOINT_MAX_RESTARTS = _reads("SCONES_ENDPOINT_MAX_RESTARTS")
 # Seconds an invoke waits for a restarting stand-in before answering ServiceUnavailable.
-ENDPOINT_RESTART_WAIT = "SCONES_ENDPOINT_RESTART_WAIT"
+ENDPOINT_RESTART_WAIT = _reads("SCONES_ENDPOINT_RESTART_WAIT")
 # Seconds a request body may take to arrive (408 RequestTimeoutException after). The stand-ins inherit
 # LocalStack's environment, so the same variable sets their own body timeout (local_endpoint/settings.py).
-ENDPOINT_BODY_TIMEOUT = "SCONES_ENDPOINT_BODY_TIMEOUT_S"
+ENDPOINT_BODY_TIMEOUT = _reads("SCONES_ENDPOINT_BODY_TIMEOUT_S")
 # The project root (PYTHONPATH and working directory of the stand-in); `scones up` sets it.
-ENDPOINT_PROJECT_ROOT = "SCONES_PROJECT_ROOT"
+ENDPOINT_PROJECT_ROOT = _reads("SCONES_PROJECT_ROOT")
 
 # --- read by the Step Functions hooks (stepfunctions/settings.py) ------------------------------------------
 # Finished executions kept per account and region before the oldest is forgotten (0 or less: all).
-SFN_EXECUTION_RETENTION = "SCONES_SFN_EXECUTION_RETENTION"
+SFN_EXECUTION_RETENTION = _reads("SCONES_SFN_EXECUTION_RETENTION")
 
 # --- read by the gateway patch (gateway.py) ----------------------------------------------------------------
 # Seconds of silence after which an unfinished request gets 400 RequestTimeout (default 5, 0: never).
-GATEWAY_BODY_TIMEOUT = "SCONES_GATEWAY_BODY_TIMEOUT_S"
+GATEWAY_BODY_TIMEOUT = _reads("SCONES_GATEWAY_BODY_TIMEOUT_S")
 
-READ: frozenset[str] = frozenset(
-    {
-        LAMBDA_PROCESS_PYTHON_MAPPING,
-        LAMBDA_PROCESS_PYTHON,
-        LAMBDA_PROCESS_SANDBOX_DIR,
-        LAMBDA_PROCESS_EXTRA_ENV,
-        LAMBDA_PROCESS_TIMEOUT_GRACE_S,
-        LAMBDA_PROCESS_SANDBOX,
-        LAMBDA_PROCESS_ZYGOTE,
-        LAMBDA_PROCESS_SANDBOX_STATE_FILE,
-        ENDPOINT_CMD,
-        ENDPOINT_STARTUP_TIMEOUT,
-        ENDPOINT_INVOKE_TIMEOUT,
-        ENDPOINT_MAX_RESTARTS,
-        ENDPOINT_RESTART_WAIT,
-        ENDPOINT_BODY_TIMEOUT,
-        ENDPOINT_PROJECT_ROOT,
-        SFN_EXECUTION_RETENTION,
-        GATEWAY_BODY_TIMEOUT,
-    }
-)
+READ: frozenset[str] = frozenset(_READ)
 
 # --- set for each stand-in endpoint process (sagemaker/processes.py); local_endpoint/settings.py reads them
-STANDIN_ENDPOINT_NAME = "SCONES_ENDPOINT_NAME"
-STANDIN_VARIANT = "SCONES_ENDPOINT_VARIANT"
-STANDIN_MODEL_DATA_URL = "SCONES_MODEL_DATA_URL"
-STANDIN_CAPTURE_CONFIG = "SCONES_DATA_CAPTURE_CONFIG"
-STANDIN_HOST = "SCONES_ENDPOINT_HOST"
-STANDIN_PORT = "SCONES_ENDPOINT_PORT"
-STANDIN_ACCOUNT_ID = "SCONES_ACCOUNT_ID"
-STANDIN_PARENT_PID = "SCONES_PARENT_PID"
+STANDIN_ENDPOINT_NAME = _sets("SCONES_ENDPOINT_NAME")
+STANDIN_VARIANT = _sets("SCONES_ENDPOINT_VARIANT")
+STANDIN_MODEL_DATA_URL = _sets("SCONES_MODEL_DATA_URL")
+STANDIN_CAPTURE_CONFIG = _sets("SCONES_DATA_CAPTURE_CONFIG")
+STANDIN_HOST = _sets("SCONES_ENDPOINT_HOST")
+STANDIN_PORT = _sets("SCONES_ENDPOINT_PORT")
+STANDIN_ACCOUNT_ID = _sets("SCONES_ACCOUNT_ID")
+STANDIN_PARENT_PID = _sets("SCONES_PARENT_PID")
 
-SET_FOR_ENDPOINT: frozenset[str] = frozenset(
-    {
-        STANDIN_ENDPOINT_NAME,
-        STANDIN_VARIANT,
-        STANDIN_MODEL_DATA_URL,
-        STANDIN_CAPTURE_CONFIG,
-        STANDIN_HOST,
-        STANDIN_PORT,
-        STANDIN_ACCOUNT_ID,
-        STANDIN_PARENT_PID,
-    }
-)
+SET_FOR_ENDPOINT: frozenset[str] = frozenset(_SET_FOR_ENDPOINT)

@@ -19,6 +19,7 @@ with botocore's ``Stubber``, a mock of real AWS, on clients that point at a port
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,36 +105,43 @@ NOT_FOUND = [
 NAMES: dict[type[ResourceKind[Any]], str] = {StateMachines: MACHINE_ARN}
 
 
-@pytest.mark.parametrize(("kind", "service", "operation", "error"), NOT_FOUND, ids=lambda v: str(v)[:30])
+@dataclass(frozen=True)
+class LookUp:
+    """One kind's look-up call and the service's not-found answer to it (code, HTTP status, message)."""
+
+    kind: type[ResourceKind[Any]]
+    service: str
+    operation: str
+    not_found: tuple[str, int, str]
+
+    @property
+    def name(self) -> str:
+        return NAMES.get(self.kind, "demo-x")
+
+
+@pytest.fixture(params=[LookUp(*case) for case in NOT_FOUND], ids=lambda case: case.kind.__name__)
+def look_up(request: pytest.FixtureRequest) -> LookUp:
+    return request.param  # type: ignore[no-any-return]
+
+
 def test_find__the_services_not_found_means_absent(
-    session: WorkflowSession,
-    stub: Callable[[str], Stubber],
-    kind: type[ResourceKind[Any]],
-    service: str,
-    operation: str,
-    error: tuple[str, int, str],
+    session: WorkflowSession, stub: Callable[[str], Stubber], look_up: LookUp
 ) -> None:
-    code, status, message = error
-    stub(service).add_client_error(operation, code, message, status)
-    assert kind(session).find(NAMES.get(kind, "demo-x")) is None
+    code, status, message = look_up.not_found
+    stub(look_up.service).add_client_error(look_up.operation, code, message, status)
+    assert look_up.kind(session).find(look_up.name) is None
 
 
-@pytest.mark.parametrize(("kind", "service", "operation", "error"), NOT_FOUND, ids=lambda v: str(v)[:30])
 def test_find__access_denied_is_a_lookup_error_naming_the_resource(
-    session: WorkflowSession,
-    stub: Callable[[str], Stubber],
-    kind: type[ResourceKind[Any]],
-    service: str,
-    operation: str,
-    error: tuple[str, int, str],
+    session: WorkflowSession, stub: Callable[[str], Stubber], look_up: LookUp
 ) -> None:
     """AWS-only: AccessDenied (S3's HeadBucket gives a bare 403) must not read as "absent"."""
-    code = "403" if service == "s3" else "AccessDeniedException"
-    stub(service).add_client_error(operation, code, "User: dev is not authorized", 403)
+    code = "403" if look_up.service == "s3" else "AccessDeniedException"
+    stub(look_up.service).add_client_error(look_up.operation, code, "User: dev is not authorized", 403)
     with pytest.raises(
-        ResourceLookupError, match=rf"cannot tell whether {kind.kind} demo-\S+ exists: {code}"
+        ResourceLookupError, match=rf"cannot tell whether {look_up.kind.kind} demo-\S+ exists: {code}"
     ):
-        kind(session).find(NAMES.get(kind, "demo-x"))
+        look_up.kind(session).find(look_up.name)
 
 
 def test_find__sagemaker_validation_other_than_could_not_find_is_not_absent(

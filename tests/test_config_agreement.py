@@ -287,6 +287,22 @@ def test_no_name_is_defined_twice_in_scones_config() -> None:
     assert not set(constants) & set(names)
 
 
+def test_class_names_are_spelled_only_in_the_artifact_contract() -> None:
+    """The classes come from the artifact or the staged classes.json; the original project's two names are
+    the contract's fallback (local_endpoint/artifact.py DEFAULT_CLASSES) and are spelled nowhere else."""
+    owner = "local_endpoint/artifact.py"
+    literal = re.compile(r"""["'](?:bicycle|motorcycle)["']""")
+    strays = []
+    for folder in ("scones", "training", "local_endpoint", "lambdas", "localstack_ext/scones_localstack"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*.py")):
+            relative = path.relative_to(PROJECT_ROOT).as_posix()
+            if relative != owner:
+                text = path.read_text()
+                strays += [f"{relative}: {m}" for m in literal.findall(text)]
+    assert strays == []
+    assert literal.search((PROJECT_ROOT / owner).read_text())
+
+
 def test_workflow_settings_has_no_with_helper() -> None:
     """Dead code removed: dataclasses.replace does what ``with_`` did."""
     assert not hasattr(WorkflowSettings, "with_")

@@ -40,8 +40,11 @@ REASON_WIDTH = 80
 
 
 def warning(console: Console, message: object) -> None:
-    """A warning the user must see but that does not stop the command (e.g. an unverified archive)."""
-    console.print(f"[yellow]warning:[/yellow] {escape(str(message))}", highlight=False)
+    """A warning the user must see but that does not stop the command (e.g. an unverified archive).
+
+    One line, never wrapped at the console's width: it names paths, which a wrap would cut in two (and a
+    log search for them would miss)."""
+    console.print(f"[yellow]warning:[/yellow] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
 def caught_warnings(console: Console, caught: Iterable[warnings.WarningMessage]) -> None:

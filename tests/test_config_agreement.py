@@ -17,13 +17,11 @@ Unit tests: no stack is started (one test runs a probe in LocalStack's venv, ski
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import re
 import subprocess
 import sys
 import warnings
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
@@ -38,19 +36,10 @@ from scones.config import PROJECT_ROOT, Config, ConfigError, DeprecatedVariableW
 from scones.stack.settings import StackSettings
 from scones.workflow.plan import build_plan
 from scones.workflow.settings import WorkflowSettings, settings_from
-from tests.helpers.localstack_venv import run_probe
+from tests.helpers.localstack_venv import extension_config, run_probe
 
 EXTENSION = PROJECT_ROOT / "localstack_ext" / "scones_localstack"
 NAME_LITERAL = re.compile(r"""["'](?:SCONES|LAMBDA_PROCESS)_[A-Z0-9_]+["']""")
-
-
-def _extension_config() -> ModuleType:
-    """The extension's config module, loaded by path (importing the package would need LocalStack)."""
-    spec = importlib.util.spec_from_file_location("scones_localstack_config", EXTENSION / "config.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _endpoint_reads() -> set[str]:
@@ -61,7 +50,7 @@ def _endpoint_reads() -> set[str]:
 
 
 def test_every_name_scones_sets_on_localstack_is_one_the_extension_reads() -> None:
-    ext = _extension_config()
+    ext = extension_config()
     shell = dict.fromkeys(cfg.PASSED_TO_LOCALSTACK, "7")  # what a user may set in the shell running `up`
     every_option = StackSettings(lambda_keepalive_ms=1, gateway_body_timeout_s=1.0, lambda_sandbox="off")
     env = every_option.localstack_environment(shell)
@@ -79,7 +68,7 @@ def test_every_name_scones_sets_on_localstack_is_one_the_extension_reads() -> No
 
 
 def test_the_extension_names_the_same_variables_scones_sets() -> None:
-    ext = _extension_config()
+    ext = extension_config()
     pairs = [
         (cfg.LAMBDA_PROCESS_PYTHON_MAPPING, ext.LAMBDA_PROCESS_PYTHON_MAPPING),
         (cfg.LAMBDA_PROCESS_SANDBOX_STATE_FILE, ext.LAMBDA_PROCESS_SANDBOX_STATE_FILE),
@@ -94,7 +83,7 @@ def test_the_extension_names_the_same_variables_scones_sets() -> None:
 
 
 def test_every_name_the_extension_sets_on_an_endpoint_is_one_the_endpoint_reads() -> None:
-    ext = _extension_config()
+    ext = extension_config()
     reads = _endpoint_reads()
     assert reads >= ext.SET_FOR_ENDPOINT, f"read by no endpoint: {sorted(ext.SET_FOR_ENDPOINT - reads)}"
     # The stand-ins inherit LocalStack's environment: the body timeout the user sets reaches both.

@@ -15,7 +15,6 @@ instead of being run, so a careless edit can never start ``make test`` from insi
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -27,6 +26,7 @@ import pytest
 
 import local_endpoint.settings as endpoint_settings
 import scones.config as harness
+from tests.helpers.localstack_venv import extension_config
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -243,13 +243,7 @@ def _names_in_code() -> set[str]:
     names = {value.name for value in vars(harness).values() if isinstance(value, harness.Variable)}
     names |= {old.old for old in harness.DEPRECATED}
     names |= {value for value in vars(harness).values() if isinstance(value, str) and ENV_NAME.match(value)}
-    # The extension's module is stdlib-only and lives in LocalStack's venv: load it by its file path.
-    spec = importlib.util.spec_from_file_location(
-        "scones_localstack_config", ROOT / "localstack_ext" / "scones_localstack" / "config.py"
-    )
-    assert spec is not None and spec.loader is not None
-    extension = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(extension)
+    extension = extension_config()  # stdlib-only, in LocalStack's venv: loaded by its file path
     names |= set(extension.READ) | set(extension.SET_FOR_ENDPOINT)
     names |= {
         value

@@ -12,6 +12,7 @@ The per-area settings modules (``lambda_executor/settings.py``, ``sagemaker/sett
 
 from __future__ import annotations
 
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 # <project>/localstack_ext/scones_localstack/config.py -> <project>: the checkout, when the extension is
@@ -19,18 +20,11 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 _READ: set[str] = set()
-_SET_FOR_ENDPOINT: set[str] = set()
 
 
 def _reads(name: str) -> str:
     """Name a variable read in LocalStack's process (listed in READ)."""
     _READ.add(name)
-    return name
-
-
-def _sets(name: str) -> str:
-    """Name a variable set on each stand-in endpoint process (listed in SET_FOR_ENDPOINT)."""
-    _SET_FOR_ENDPOINT.add(name)
     return name
 
 
@@ -84,13 +78,21 @@ GATEWAY_BODY_TIMEOUT = _reads("SCONES_GATEWAY_BODY_TIMEOUT_S")
 READ: frozenset[str] = frozenset(_READ)
 
 # --- set for each stand-in endpoint process (sagemaker/processes.py); local_endpoint/settings.py reads them
-STANDIN_ENDPOINT_NAME = _sets("SCONES_ENDPOINT_NAME")
-STANDIN_VARIANT = _sets("SCONES_ENDPOINT_VARIANT")
-STANDIN_MODEL_DATA_URL = _sets("SCONES_MODEL_DATA_URL")
-STANDIN_CAPTURE_CONFIG = _sets("SCONES_DATA_CAPTURE_CONFIG")
-STANDIN_HOST = _sets("SCONES_ENDPOINT_HOST")
-STANDIN_PORT = _sets("SCONES_ENDPOINT_PORT")
-STANDIN_ACCOUNT_ID = _sets("SCONES_ACCOUNT_ID")
-STANDIN_PARENT_PID = _sets("SCONES_PARENT_PID")
 
-SET_FOR_ENDPOINT: frozenset[str] = frozenset(_SET_FOR_ENDPOINT)
+
+@dataclass(frozen=True)
+class StandinVariables:
+    """The names, one field each, so that the environment built for a stand-in is checked by mypy."""
+
+    endpoint_name: str = "SCONES_ENDPOINT_NAME"
+    variant: str = "SCONES_ENDPOINT_VARIANT"
+    model_data_url: str = "SCONES_MODEL_DATA_URL"
+    capture_config: str = "SCONES_DATA_CAPTURE_CONFIG"
+    host: str = "SCONES_ENDPOINT_HOST"
+    port: str = "SCONES_ENDPOINT_PORT"
+    account_id: str = "SCONES_ACCOUNT_ID"
+    parent_pid: str = "SCONES_PARENT_PID"
+
+
+STANDIN = StandinVariables()
+SET_FOR_ENDPOINT: frozenset[str] = frozenset(astuple(STANDIN))

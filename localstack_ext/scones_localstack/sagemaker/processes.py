@@ -25,16 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scones_localstack.config import (
-    STANDIN_ACCOUNT_ID,
-    STANDIN_CAPTURE_CONFIG,
-    STANDIN_ENDPOINT_NAME,
-    STANDIN_HOST,
-    STANDIN_MODEL_DATA_URL,
-    STANDIN_PARENT_PID,
-    STANDIN_PORT,
-    STANDIN_VARIANT,
-)
+from scones_localstack.config import STANDIN
 
 from .settings import Settings
 
@@ -91,14 +82,14 @@ def standin_env(
     env.update(
         {
             "PYTHONPATH": str(settings.repo_root),
-            STANDIN_ENDPOINT_NAME: spec.endpoint_name,
-            STANDIN_VARIANT: spec.variant_name,
-            STANDIN_MODEL_DATA_URL: spec.model_data_url,
-            STANDIN_CAPTURE_CONFIG: json.dumps(spec.data_capture_config) if spec.data_capture_config else "",
-            STANDIN_HOST: "127.0.0.1",
-            STANDIN_PORT: str(port),
-            STANDIN_ACCOUNT_ID: spec.account_id,
-            STANDIN_PARENT_PID: str(os.getpid()),
+            STANDIN.endpoint_name: spec.endpoint_name,
+            STANDIN.variant: spec.variant_name,
+            STANDIN.model_data_url: spec.model_data_url,
+            STANDIN.capture_config: json.dumps(spec.data_capture_config) if spec.data_capture_config else "",
+            STANDIN.host: "127.0.0.1",
+            STANDIN.port: str(port),
+            STANDIN.account_id: spec.account_id,
+            STANDIN.parent_pid: str(os.getpid()),
             "AWS_ENDPOINT_URL": gateway_url,
             "AWS_ACCESS_KEY_ID": spec.account_id,
             "AWS_SECRET_ACCESS_KEY": "test",

@@ -1,0 +1,2 @@
+"""CloudWatch Logs: filter patterns (FilterLogEvents, subscription and metric filters) as AWS documents
+them."""

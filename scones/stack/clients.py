@@ -41,4 +41,7 @@ def shell_exports(endpoint_url: str) -> list[str]:
         f"export AWS_ACCESS_KEY_ID={LOCAL_CREDENTIALS['aws_access_key_id']}",
         f"export AWS_SECRET_ACCESS_KEY={LOCAL_CREDENTIALS['aws_secret_access_key']}",
         f"export AWS_DEFAULT_REGION={LOCAL_REGION}",
+        # botocore's switch for `Config(inject_host_prefix=False)`: without it StartSyncExecution goes to
+        # sync-127.0.0.1, which cannot resolve (the AWS CLI and SDKs built on boto3 read it too).
+        "export AWS_DISABLE_HOST_PREFIX_INJECTION=true",
     ]

@@ -118,3 +118,11 @@ def one_parser_per_service() -> None:
     from scones_localstack.protocol_caches import install
 
     install()
+
+
+@hooks.on_runtime_create()
+def evaluate_jsonata_in_process() -> None:
+    """JSONata by a pure-Python evaluator, never a Java download (see stepfunctions.jsonata_eval)."""
+    from scones_localstack.stepfunctions.jsonata_eval import install
+
+    install()

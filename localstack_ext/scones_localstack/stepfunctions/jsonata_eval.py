@@ -1,0 +1,237 @@
+"""JSONata evaluated in-process by jsonata-python (pure Python), never through a Java download.
+
+Why: LocalStack 2026.3.0 evaluates every JSONata expression in a JVM (Dashjoin's jsonata-java through
+JPype), which it first downloads: Java 21 and four Maven jars. Offline, the first ``{% ... %}`` of any
+state machine with ``"QueryLanguage": "JSONata"`` (and any ``$variable`` reference in a JSONPath state)
+failed with ``States.Runtime`` and ``PackageException(Installation of java 21 failed.)``. It also passed
+the bindings as JSONata text prepended to the expression, with string values quoted but not escaped (a
+``"`` in ``$states.input`` broke the expression).
+
+What changes: the two places that evaluate (``StringJSONata`` for ``{% %}`` fields, Choice conditions
+included; ``StringVariableSample`` for ``$variable`` paths) call jsonata-python with real bindings:
+``$states`` (``input``, ``context``, ``result``, ``errorOutput``, as LocalStack tracks them), the workflow
+variables of the current scope, and the functions Step Functions adds (see jsonata_functions). Errors
+come back as AWS documents them: "States.QueryEvaluationError: Query evaluation failed in a JSONata
+state, such as a JSONata type error, an incorrectly typed result, or an undefined result" (Amazon States
+Language spec, https://states-language.net/spec.html#appendix-a), with an ``EvaluationFailed`` history
+event (``EvaluationFailedEventDetails``: "an evaluation failure ... for example, when a JSONata expression
+throws an error") and AWS's cause wording ("The JSONata expression '<expr>' specified for the field
+'<field>' returned nothing (undefined)." / "... threw an error during evaluation. <code>: <message>").
+LocalStack's own entry point (``eval_jsonata_expression``, text with declarations) is pointed at the same
+evaluator, so nothing can start the JVM.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, Final, NoReturn
+
+import jsonata
+
+from scones_localstack.stepfunctions.jsonata_functions import STEP_FUNCTIONS_FUNCTIONS, FunctionArgumentError
+
+_MARK: Final[str] = "_scones_jsonata"
+UNDEFINED: Final[object] = object()
+
+
+class JSONataEvaluationError(Exception):
+    """An expression failed to parse or evaluate; ``code`` is JSONata's error code (e.g. T2002)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class UnsupportedResultError(Exception):
+    """An expression returned something JSON cannot carry (a function)."""
+
+
+def _lambda(function: Callable[..., Any]) -> Any:
+    def call(*args: Any) -> Any:
+        result = function(*(None if arg is jsonata.Utils.NULL_VALUE else arg for arg in args))
+        return jsonata.Utils.NULL_VALUE if result is None else result
+
+    return jsonata.Jsonata.JLambda(call)
+
+
+@functools.cache
+def _functions() -> dict[str, Any]:
+    return {name: _lambda(function) for name, function in STEP_FUNCTIONS_FUNCTIONS.items()}
+
+
+def _plain(value: Any) -> Any:
+    """jsonata-python's sequences and null marker as plain JSON values; a function is refused."""
+    if value is jsonata.Utils.NULL_VALUE or value is None:
+        return None
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, bool | int | float | str):
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+            return int(value)  # JSON has one number type; AWS renders 4.0 as 4
+        return value
+    raise UnsupportedResultError(type(value).__name__)
+
+
+def evaluate(expression: str, bindings: Mapping[str, Any]) -> Any:
+    """The JSON value of ``expression`` under ``bindings`` (names without ``$``), or ``UNDEFINED``.
+
+    A new ``Jsonata`` per call: jsonata-python keeps the expression being evaluated in a thread-local
+    set by its constructor, so a parsed object reused across executions' threads is not safe (parsing
+    and evaluating a Choice condition takes ~0.3 ms)."""
+    try:
+        expr = jsonata.Jsonata(expression)
+        expr.set_output_convert_nulls(False)
+        result = expr.evaluate(None, {**_functions(), **bindings})
+    except jsonata.JException as error:
+        raise JSONataEvaluationError(error.error, str(error)) from None
+    except FunctionArgumentError as error:
+        raise JSONataEvaluationError(error.code, str(error)) from None
+    except RecursionError:
+        raise JSONataEvaluationError("D1011", "Stack overflow error") from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError) as error:
+        # jsonata-python bugs on odd input: still a failed evaluation, never Python text to the caller.
+        raise JSONataEvaluationError(
+            "D0000", f"The expression could not be evaluated ({type(error).__name__})"
+        ) from None
+    if result is None:
+        return UNDEFINED
+    return _plain(result)
+
+
+def _variables(env: Any) -> dict[str, Any]:
+    store = env.variable_store
+    return {**getattr(store, "_outer_scope", {}), **getattr(store, "_inner_scope", {})}
+
+
+def _fail(env: Any, cause: str, jsonata_state: bool) -> NoReturn:
+    """Raise the failure LocalStack's states catch (Retry/Catch match ``error``), with the history
+    event AWS records: ``EvaluationFailed`` in a JSONata state, ``TaskFailed``-shaped otherwise (as
+    LocalStack reports a JSONPath that finds nothing)."""
+    from localstack.aws.api.stepfunctions import (
+        EvaluationFailedEventDetails,
+        HistoryEventType,
+        TaskFailedEventDetails,
+    )
+    from localstack.services.stepfunctions.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from localstack.services.stepfunctions.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from localstack.services.stepfunctions.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from localstack.services.stepfunctions.asl.eval.event.event_detail import EventDetails
+
+    if jsonata_state:
+        name = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
+        details = EvaluationFailedEventDetails(error=name.error_name, cause=cause)
+        if env.next_field_name:
+            details["location"] = env.next_field_name
+        event = FailureEvent(
+            env=env,
+            error_name=name,
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=EventDetails(evaluationFailedEventDetails=details),
+        )
+        env.event_manager.add_event(
+            context=env.event_history_context,
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=EventDetails(evaluationFailedEventDetails=details),
+        )
+        raise FailureEventException(failure_event=event)
+    name = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
+    raise FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=name,
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(
+                taskFailedEventDetails=TaskFailedEventDetails(error=name.error_name, cause=cause)
+            ),
+        )
+    )
+
+
+def _described(expression: str, env: Any) -> str:
+    field = env.next_field_name
+    where = f" specified for the field '{field}'" if field else ""
+    return f"The JSONata expression '{expression}'{where}"
+
+
+def evaluate_in_state(env: Any, expression: str, *, jsonata_state: bool, allow_undefined: bool) -> Any:
+    """Evaluate a state's expression with ``$states`` (JSONata states only) and the workflow variables;
+    failures become the state's failure (see ``_fail``)."""
+    bindings = _variables(env)
+    if jsonata_state:
+        bindings["states"] = env.states._states_data
+    try:
+        result = evaluate(expression, bindings)
+    except JSONataEvaluationError as failure:
+        _fail(
+            env,
+            f"{_described(expression, env)} threw an error during evaluation. {failure}",
+            jsonata_state,
+        )
+    except UnsupportedResultError:
+        _fail(env, f"{_described(expression, env)} returned an unsupported result type.", jsonata_state)
+    if result is UNDEFINED:
+        if allow_undefined:
+            return None
+        _fail(env, f"{_described(expression, env)} returned nothing (undefined).", jsonata_state)
+    return result
+
+
+def _evaluate_text(expression: str) -> Any:
+    """LocalStack's own entry point (an expression with its bindings declared as text)."""
+    from localstack.services.stepfunctions.asl.jsonata.jsonata import JSONataException
+
+    try:
+        result = evaluate(expression, {})
+    except JSONataEvaluationError as failure:
+        raise JSONataException(failure.code, str(failure)) from None
+    except UnsupportedResultError:
+        raise JSONataException("UNSUPPORTED", "the expression returned an unsupported result type") from None
+    return None if result is UNDEFINED else result
+
+
+def install() -> None:
+    """Evaluate JSONata in-process everywhere LocalStack does; idempotent."""
+    from localstack.services.stepfunctions.asl.component.common.jsonata.jsonata_template_value import (
+        JSONataTemplateValue,
+    )
+    from localstack.services.stepfunctions.asl.component.common.query_language import QueryLanguageMode
+    from localstack.services.stepfunctions.asl.component.common.string import string_expression
+    from localstack.services.stepfunctions.asl.component.state.state_choice.comparison.comparison import (
+        ConditionStringJSONata,
+    )
+    from localstack.services.stepfunctions.asl.jsonata import jsonata as localstack_jsonata
+
+    if getattr(string_expression, _MARK, False):
+        return
+
+    def string_jsonata(self: Any, env: Any) -> None:
+        env.stack.append(evaluate_in_state(env, self.expression, jsonata_state=True, allow_undefined=False))
+
+    def variable_sample(self: Any, env: Any) -> None:
+        jsonata_state = self.query_language_mode == QueryLanguageMode.JSONata
+        env.stack.append(
+            evaluate_in_state(env, self.expression, jsonata_state=jsonata_state, allow_undefined=True)
+        )
+
+    # The field a cause names: LocalStack records each component's class name as the "field" unless it
+    # names one, so a template value overwrote its key ('JSONataTemplateValueTerminalStringJSONata').
+    # Template values now keep their binding's key; a Choice condition is AWS's field 'Condition'.
+    JSONataTemplateValue._field_name = lambda self: None  # type: ignore[method-assign]
+    ConditionStringJSONata._field_name = lambda self: "Condition"  # type: ignore[method-assign]
+    string_expression.StringJSONata._eval_body = string_jsonata  # type: ignore[method-assign]
+    string_expression.StringVariableSample._eval_body = variable_sample  # type: ignore[method-assign]
+    # Anything else that evaluates goes through LocalStack's lazy pointer: set it, so the JVM bridge is
+    # never built (the bridge downloads Java on first use).
+    localstack_jsonata._eval_jsonata = _evaluate_text
+    setattr(string_expression, _MARK, True)

@@ -1,0 +1,263 @@
+"""JSONata states on the real stack, evaluated in-process (jsonata-python), with no Java download.
+
+AWS references:
+
+- "Transforming data with JSONata in Step Functions"
+  (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html): ``{% %}`` expressions in
+  ``Arguments``/``Output``/``Condition``/``Assign``; ``$states.input``; the functions Step Functions adds
+  (``$partition``, ``$range`` with the end included, ``$hash`` with MD5/SHA-1/SHA-256/SHA-384/SHA-512,
+  ``$random`` with an optional seed, ``$uuid`` version 4, ``$parse`` instead of ``$eval``).
+- Amazon States Language, appendix A: "States.QueryEvaluationError: Query evaluation failed in a JSONata
+  state, such as a JSONata type error, an incorrectly typed result, or an undefined result"; AWS's cause
+  reads "The JSONata expression '<expr>' specified for the field '<field>' returned nothing
+  (undefined)." (as AWS reports it in executions, e.g. umccr's data-sharing handler tests).
+- ``EvaluationFailedEventDetails`` (API reference): the history event of "an evaluation failure ... when
+  a JSONata expression throws an error".
+
+Failed before: every execution here ended ``States.Runtime`` with ``PackageException(Installation of
+java 21 failed.)`` (LocalStack 2026.3.0 evaluates JSONata in a JVM it downloads first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROLE = "arn:aws:iam::000000000000:role/sfn-role"
+THRESHOLD = 0.93
+PYTHON_TEXT = re.compile(r"\b\w*(Error|Exception)\(|Traceback|PackageException|java", re.IGNORECASE)
+
+# The workflow's "Filter low confidence" decision (lambdas/ filter: max(inferences) >= threshold) as
+# JSONata: Assign the threshold, a Choice Condition on $states.input, Output objects built by JSONata.
+FILTER = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "Prepare",
+    "States": {
+        "Prepare": {
+            "Type": "Pass",
+            "Assign": {"threshold": THRESHOLD},
+            "Output": "{% $states.input %}",
+            "Next": "Confident?",
+        },
+        "Confident?": {
+            "Type": "Choice",
+            "Choices": [
+                {"Condition": "{% $max($states.input.inferences) >= $threshold %}", "Next": "Classified"}
+            ],
+            "Default": "Needs review",
+        },
+        "Classified": {
+            "Type": "Pass",
+            "Output": {
+                "outcome": "classified",
+                "s3_bucket": "{% $states.input.s3_bucket %}",
+                "s3_key": "{% $states.input.s3_key %}",
+                "inferences": "{% $states.input.inferences %}",
+            },
+            "End": True,
+        },
+        "Needs review": {
+            "Type": "Pass",
+            "Output": "{% {'outcome': 'review', 's3_key': $states.input.s3_key, "
+            "'confidence': $max($states.input.inferences), 'execution': $states.context.Execution.Name} %}",
+            "End": True,
+        },
+    },
+}
+
+
+def single(output: Any) -> dict[str, Any]:
+    return {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": output, "End": True}},
+    }
+
+
+@pytest.fixture(scope="module")
+def sfn(localstack: Any) -> Any:
+    return localstack.client("stepfunctions", retries={"mode": "standard", "total_max_attempts": 1})
+
+
+@pytest.fixture(scope="module")
+def run(sfn: Any) -> Callable[..., dict[str, Any]]:
+    """Create an EXPRESS machine and run it synchronously (start_sync_execution)."""
+
+    def execute(definition: dict[str, Any], payload: Any = None, name: str | None = None) -> dict[str, Any]:
+        arn = sfn.create_state_machine(
+            name=f"jsonata-{uuid.uuid4().hex[:8]}",
+            definition=json.dumps(definition),
+            roleArn=ROLE,
+            type="EXPRESS",
+        )["stateMachineArn"]
+        kwargs = {"name": name} if name else {}
+        return dict(sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps(payload or {}), **kwargs))
+
+    return execute
+
+
+def output_of(result: dict[str, Any]) -> Any:
+    assert result["status"] == "SUCCEEDED", (result.get("error"), result.get("cause"))
+    return json.loads(result["output"])
+
+
+def test_filter__confident_inference_is_classified(run: Callable[..., dict[str, Any]]) -> None:
+    """max(inferences) = 0.95 ≥ 0.93: the Choice Condition takes the classified branch and the Output
+    template's expressions copy the input fields."""
+    item = {"s3_bucket": "b", "s3_key": "test/bicycle_s_000513.png", "inferences": [0.95, 0.05]}
+    assert output_of(run(FILTER, item)) == {"outcome": "classified", **item}
+
+
+def test_filter__low_confidence_goes_to_review(run: Callable[..., dict[str, Any]]) -> None:
+    """max(inferences) = 0.6 < 0.93: Default branch; a JSONata object constructor reads $states.input and
+    $states.context (the execution's name)."""
+    name = f"review-{uuid.uuid4().hex[:8]}"
+    item = {"s3_bucket": "b", "s3_key": "k.png", "inferences": [0.6, 0.4]}
+    assert output_of(run(FILTER, item, name=name)) == {
+        "outcome": "review",
+        "s3_key": "k.png",
+        "confidence": 0.6,
+        "execution": name,
+    }
+
+
+def test_strings_with_quotes_reach_the_expression_intact(run: Callable[..., dict[str, Any]]) -> None:
+    """Input and variables are bound as values, not pasted into the expression as text (LocalStack quoted
+    strings without escaping them, so a `"` in the input broke the expression)."""
+    text = 'say "hi" \\ {% not an expression %}'
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Assign": {"kept": "{% $states.input.text %}"}, "Next": "B"},
+            "B": {
+                "Type": "Pass",
+                "Output": {"input": "{% $states.input.text %}", "var": "{% $kept %}"},
+                "End": True,
+            },
+        },
+    }
+    assert output_of(run(machine, {"text": text})) == {"input": text, "var": text}
+
+
+def test_step_functions_functions(run: Callable[..., dict[str, Any]]) -> None:
+    """The functions Step Functions adds to JSONata, with the documented examples' results."""
+    output = output_of(
+        run(
+            single(
+                {
+                    "partition": "{% $partition([1, 2, 3, 4, 5, 6, 7, 8, 9], 3) %}",
+                    "partition_short": "{% $partition([1, 2, 3, 4, 5], 2) %}",
+                    "range": "{% $range(0, 10, 2) %}",
+                    "range_down": "{% $range(10, 0, -5) %}",
+                    "hash": "{% $hash('scones', 'SHA-256') %}",
+                    "md5": "{% $hash('scones', 'MD5') %}",
+                    "seeded": "{% [$random(42), $random(42)] %}",
+                    "random": "{% $random() %}",
+                    "uuid": "{% $uuid() %}",
+                    "parse": "{% $parse($states.input.doc) %}",
+                }
+            ),
+            {"doc": '{"a": [1, null, "x"]}'},
+        )
+    )
+    assert output["partition"] == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert output["partition_short"] == [[1, 2], [3, 4], [5]]
+    assert output["range"] == [0, 2, 4, 6, 8, 10]
+    assert output["range_down"] == [10, 5, 0]
+    assert output["hash"] == hashlib.sha256(b"scones").hexdigest()
+    assert output["md5"] == hashlib.md5(b"scones").hexdigest()
+    assert output["seeded"][0] == output["seeded"][1] and 0 <= output["seeded"][0] < 1
+    assert 0 <= output["random"] < 1
+    assert uuid.UUID(output["uuid"]).version == 4
+    assert output["parse"] == {"a": [1, None, "x"]}
+
+
+def test_undefined_result_fails_with_query_evaluation_error(
+    run: Callable[..., dict[str, Any]], sfn: Any
+) -> None:
+    """A field whose expression returns nothing fails the state with States.QueryEvaluationError and
+    AWS's cause; no Python text."""
+    result = run(single({"missing": "{% $states.input.nothing %}"}), {"a": 1})
+    assert result["status"] == "FAILED"
+    assert result["error"] == "States.QueryEvaluationError"
+    assert result["cause"] == (
+        "An error occurred while executing the state 'P' (entered at the event id #2). "
+        "The JSONata expression '$states.input.nothing' specified for the field 'missing' "
+        "returned nothing (undefined)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "code"),
+    [
+        ("1 + 'a'", "T2002"),
+        ("$range('0', 4, 1)", "T0410"),
+        ("$hash('x', 'SHA-3')", "T0410"),
+        ("$sum(", "S0203"),
+    ],
+    ids=["type-error", "range-argument", "hash-algorithm", "syntax"],
+)
+def test_expression_error_is_catchable_query_evaluation_error(
+    run: Callable[..., dict[str, Any]], expression: str, code: str
+) -> None:
+    """A JSONata error (type, function argument, syntax at run time) fails the state with
+    States.QueryEvaluationError, which a Catch on that name handles (here a Parallel's: Pass states have no
+    Catch); the cause names the expression, the field and JSONata's code, never Python text."""
+    failed = run(single(f"{{% {expression} %}}"))
+    assert (failed["status"], failed["error"]) == ("FAILED", "States.QueryEvaluationError")
+    branch = {
+        "StartAt": "Bad",
+        "States": {"Bad": {"Type": "Pass", "Output": f"{{% {expression} %}}", "End": True}},
+    }
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Try",
+        "States": {
+            "Try": {
+                "Type": "Parallel",
+                "Branches": [branch],
+                "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "Output": "{% $states.input %}", "End": True},
+        },
+    }
+    caught = output_of(run(machine))
+    assert caught["Error"] == "States.QueryEvaluationError"
+    assert f"The JSONata expression '{expression}' specified for the field 'Output' threw" in caught["Cause"]
+    assert f"threw an error during evaluation. {code}: " in caught["Cause"]
+    assert not PYTHON_TEXT.search(caught["Cause"]), caught["Cause"]
+
+
+def test_jsonpath_state_reads_a_variable(run: Callable[..., dict[str, Any]]) -> None:
+    """A JSONPath state's ``$variable`` path (also evaluated by JSONata in LocalStack) works offline."""
+    machine = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Assign": {"item": {"key": "k.png"}}, "Next": "B"},
+            "B": {"Type": "Pass", "Parameters": {"key.$": "$item.key"}, "End": True},
+        },
+    }
+    assert output_of(run(machine)) == {"key": "k.png"}
+
+
+def test_no_java_is_downloaded_or_started(localstack: Any, run: Callable[..., dict[str, Any]]) -> None:
+    """After JSONata executions (this test runs one itself), LocalStack installed no Java and no JSONata jars
+    under its filesystem root, never logged an installation, and its process has no JVM loaded."""
+    output_of(run(single("{% $sum([1, 2]) %}")))
+    fs = Path(localstack.settings.state_dir) / "fs"
+    installed = [p for p in fs.rglob("*") if re.search(r"java|jsonata|jdk|jre", p.name, re.IGNORECASE)]
+    assert installed == []
+    log = localstack.log_file.read_text(errors="replace")
+    assert not re.search(r"Installing (java|JSONata)|Installation of java|PackageException", log)
+    maps = Path(f"/proc/{localstack.state.pid}/maps")
+    if maps.exists():
+        assert "libjvm" not in maps.read_text()

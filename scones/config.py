@@ -110,6 +110,9 @@ GATEWAY_BODY_TIMEOUT_S: Variable[float | None] = Variable(
 LAMBDA_SANDBOX: Variable[str | None] = Variable(
     "SCONES_LAMBDA_SANDBOX", None, str, "function sandbox: auto | namespaces | off (docs/sandbox.md)"
 )
+SFN_MOCK_CONFIG: Variable[Path | None] = Variable(
+    "SCONES_SFN_MOCK_CONFIG", None, Path, "Step Functions mock config file (passed as SFN_MOCK_CONFIG)"
+)
 # The local target's default gateway: the stack's default address.
 DEFAULT_LOCAL_ENDPOINT = f"http://{HOST.default}:{PORT.default}"
 
@@ -158,6 +161,8 @@ LAMBDA_PROCESS_SANDBOX_STATE_FILE = "LAMBDA_PROCESS_SANDBOX_STATE_FILE"  # the s
 LAMBDA_PROCESS_SANDBOX = "LAMBDA_PROCESS_SANDBOX"  # from SCONES_LAMBDA_SANDBOX
 ENDPOINT_CMD = "SCONES_ENDPOINT_CMD"  # the command that starts one stand-in endpoint
 PROJECT_ROOT_VARIABLE = "SCONES_PROJECT_ROOT"  # PYTHONPATH and working directory of the stand-ins
+# LocalStack's own option (mocked test cases, Step Functions Local's format), from SCONES_SFN_MOCK_CONFIG.
+LOCALSTACK_SFN_MOCK_CONFIG = "SFN_MOCK_CONFIG"
 # The extension's settings a user may set in the shell that runs `scones up`: passed on as they are.
 SFN_EXECUTION_RETENTION = "SCONES_SFN_EXECUTION_RETENTION"
 ENDPOINT_BODY_TIMEOUT_S = "SCONES_ENDPOINT_BODY_TIMEOUT_S"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 import psutil
@@ -51,10 +52,30 @@ def _settings(
     help=f"Seconds to wait for a healthy gateway (default {cfg.STARTUP_TIMEOUT.default:g}). "
     f"Env {cfg.STARTUP_TIMEOUT.name}.",
 )
+@click.option(
+    "--mock-config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Step Functions mock config (Step Functions Local's MockConfigFile format): start an execution "
+    "with `<state machine ARN>#<test case>` to run a mocked case (docs/testing.md). "
+    f"Env {cfg.SFN_MOCK_CONFIG.name}.",
+)
 @pass_config
-def up(config: Config, port: int | None, host: str | None, timeout: float | None) -> None:
+def up(
+    config: Config, port: int | None, host: str | None, timeout: float | None, mock_config: Path | None
+) -> None:
     """Start LocalStack in host mode (no Docker) with the process Lambda executor and SageMaker."""
-    settings = _settings(config, port, host, timeout)
+    try:
+        settings = StackSettings.from_config(
+            config, port=port, host=host, startup_timeout=timeout, sfn_mock_config=mock_config
+        )
+    except cfg.ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if settings.sfn_mock_config is not None and not settings.sfn_mock_config.is_file():
+        # LocalStack would only log it, then answer every mocked case `InvalidName`: say so before it starts.
+        raise click.UsageError(
+            f"--mock-config / {cfg.SFN_MOCK_CONFIG.name}: no file at {settings.sfn_mock_config}"
+        )
     began = time.monotonic()
     try:
         state = stack.start(settings)

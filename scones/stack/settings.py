@@ -44,6 +44,8 @@ class StackSettings:
     lambda_keepalive_ms: int | None = None
     gateway_body_timeout_s: float | None = None
     lambda_sandbox: str | None = None
+    # A Step Functions Local MockConfigFile: executions started as `<state machine ARN>#<test case>` use it.
+    sfn_mock_config: Path | None = None
 
     @classmethod
     def from_config(
@@ -53,6 +55,7 @@ class StackSettings:
         port: int | None = None,
         host: str | None = None,
         startup_timeout: float | None = None,
+        sfn_mock_config: Path | None = None,
     ) -> StackSettings:
         """Explicit arguments win over environment variables, which win over defaults."""
         return cls(
@@ -63,6 +66,7 @@ class StackSettings:
             lambda_keepalive_ms=config.get(cfg.LAMBDA_KEEPALIVE_MS),
             gateway_body_timeout_s=config.get(cfg.GATEWAY_BODY_TIMEOUT_S),
             lambda_sandbox=config.get(cfg.LAMBDA_SANDBOX),
+            sfn_mock_config=_absolute(config.get(cfg.SFN_MOCK_CONFIG, sfn_mock_config)),
         )
 
     @property
@@ -123,4 +127,12 @@ class StackSettings:
             env[cfg.GATEWAY_BODY_TIMEOUT_S.name] = str(self.gateway_body_timeout_s)
         if self.lambda_sandbox is not None:
             env[cfg.LAMBDA_PROCESS_SANDBOX] = self.lambda_sandbox
+        if self.sfn_mock_config is not None:
+            # Absolute: LocalStack runs with its own working directory and re-reads the file when it changes.
+            env[cfg.LOCALSTACK_SFN_MOCK_CONFIG] = str(self.sfn_mock_config.resolve())
         return env
+
+
+def _absolute(path: Path | None) -> Path | None:
+    """Resolved against the caller's working directory (where the user typed it), not LocalStack's."""
+    return None if path is None else path.expanduser().resolve()

@@ -14,6 +14,8 @@ filter log events, and Live Tail", https://docs.aws.amazon.com/AmazonCloudWatch/
   ``NOT EXISTS``; ``&&`` binds tighter than ``||`` (the page's ``{ $.user.email = "John.Stiles@example.com" ||
   $.coordinates[0][1] = "nonmatch" && $.actions[2] = "nomatch" }`` matches its example event, the same pattern
   with the ``||`` parenthesised does not).
+- ``field = *`` matches when the field exists (aws-cdk's ``FilterPattern.exists``: "a readable convenience
+  wrapper over 'field = *'", ``packages/aws-cdk-lib/aws-logs/lib/pattern.ts``).
 - Space-delimited: ``[ip, user, username, timestamp, request = "*html*", status_code = 4*, bytes]`` on
   ``127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534``; ``...`` for any
   fields; text in ``[]`` and ``""`` is one field.
@@ -42,6 +44,7 @@ from botocore.exceptions import ClientError
 
 from scones.config import PROJECT_ROOT
 from scones.stack import StackSettings
+from tests.helpers.localstack_venv import run_probe
 
 FILTER_PATTERN = PROJECT_ROOT / "localstack_ext" / "scones_localstack" / "logs" / "filter_pattern.py"
 
@@ -126,6 +129,10 @@ def test_unstructured_terms(pattern: str, expected: list[str]) -> None:
         ('{ $.arrayKey[0] = "value" }', True),
         ("{ $.objectList[1].id = 2 }", True),
         ("{ $.bandwidth > 75 }", True),
+        ("{ $.latency = * }", True),
+        ('{ $.latency = "*" }', True),
+        ("{ $.missing = * }", False),
+        ("{ $.bandwidth = 8* }", True),
         ("{ $.latency < 50 }", True),
         ("{ $.bandwidth <= 79.5 }", False),
         ("{ $.bandwidth >= 80 && $.latency != 20 }", False),
@@ -192,6 +199,45 @@ def test_invalid_patterns_are_refused_with_a_message(pattern: str, message: str)
     with pytest.raises(fp.InvalidFilterPatternError) as raised:
         fp.compile_pattern(pattern)
     assert str(raised.value) == message
+
+
+PATCH_PROBE = """
+import json, sys
+from scones_localstack.logs import provider_patch
+provider_patch.install()
+provider_patch.install()  # idempotent
+before = "localstack.services.logs.provider" in sys.modules
+import localstack.services.logs.provider as provider
+from localstack.aws.api.logs import InvalidParameterException
+from moto.logs.models import LogsBackend
+matches = provider.get_pattern_matcher("ERROR -ARGUMENTS")
+try:
+    provider.get_pattern_matcher("{ $.a = 1")
+    invalid = None
+except InvalidParameterException as error:
+    invalid = [error.code, error.message, error.status_code]
+print(json.dumps({
+    "imported_before": before,
+    "ours": provider.get_pattern_matcher is provider_patch.get_pattern_matcher,
+    "matches": [matches("", {"message": m}) for m in ("[ERROR 400]", "ERROR ARGUMENTS", "INFO")],
+    "invalid": invalid,
+    "checked": [hasattr(getattr(LogsBackend, n), "_scones_filter_patterns") for n in ("put_metric_filter",
+                                                                                       "put_subscription_filter")],
+}))
+"""
+
+
+def test_provider_patch__applied_when_localstack_imports_the_logs_provider() -> None:
+    """The hook does not import the logs provider (moto's backend) at start-up; LocalStack's own import of it
+    gets our matcher, and invalid patterns become ``InvalidParameterException`` (LocalStack's venv)."""
+    result = run_probe(PATCH_PROBE)
+    assert result == {
+        "imported_before": False,
+        "ours": True,
+        "matches": [True, False, False],
+        "invalid": ["InvalidParameterException", "Invalid filter pattern: unbalanced braces", 400],
+        "checked": [True, True],
+    }
 
 
 # --- on the stack ----------------------------------------------------------------------------------------

@@ -174,12 +174,24 @@ class _Value:
         return cls(raw)
 
     def equals(self, field: Any) -> bool:
+        if self.text == "*":  # ``{ $.latencyMs = * }``: any value the event has
+            return field is not _MISSING
         if self.regex is not None:
-            return isinstance(field, str) and self.regex.search(field) is not None
+            text = _as_text(field)
+            return text is not None and self.regex.search(text) is not None
         if self.number is not None:
             number = _as_number(field)
             return number is not None and number == self.number
         return isinstance(field, str) and field == self.text
+
+
+def _as_text(field: Any) -> str | None:
+    """A string, or a number as its JSON text (``{ $.code = 4* }`` matches ``"code": 404``)."""
+    if isinstance(field, str):
+        return field
+    if isinstance(field, int | float) and not isinstance(field, bool):
+        return json.dumps(field)
+    return None
 
 
 def _as_number(field: Any) -> float | None:

@@ -225,6 +225,24 @@ def test_unknown_case__is_a_named_error(mocked_workflow: tuple[Any, str]) -> Non
 
 
 @pytest.mark.integration
+def test_stack_without_a_mock_config__answers_invalid_name_as_a_named_error(localstack: Any) -> None:
+    """The issue's symptom: a stack started without ``SFN_MOCK_CONFIG`` (the session's) answers
+    ``InvalidName`` for any ``#case`` (LocalStack's ``_get_local_mock_test_case``); the helper names it."""
+    sfn = localstack.client("stepfunctions")
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    arn = sfn.create_state_machine(
+        name="mocked-cases-no-config",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::000000000000:role/mocked-cases",
+    )["stateMachineArn"]
+    try:
+        with pytest.raises(UnknownMockedCaseError, match="--mock-config"):
+            run_mocked_case(sfn, arn, "HappyPath", ITEM)
+    finally:
+        sfn.delete_state_machine(stateMachineArn=arn)
+
+
+@pytest.mark.integration
 def test_mocked_case__p50_within_target(mocked_workflow: tuple[Any, str]) -> None:
     """Target (issue 14): a mocked whole-workflow case p50 ≤ 100 ms (benchmarks/bench_mocked_cases.py)."""
     sfn, arn = mocked_workflow

@@ -15,6 +15,7 @@ lint: setup
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy scones training local_endpoint lambdas tests/localstack_ext/standins/*.py
 	.venv-localstack/bin/mypy --config-file localstack_ext/pyproject.toml localstack_ext/scones_localstack
+	.venv/bin/actionlint -shellcheck=.venv/bin/shellcheck .github/workflows/*.yml
 
 # Offline machines: point SCONES_CIFAR_ARCHIVE at a local CIFAR-100 python archive. On the project's own
 # machines (no internet) the vehicles-only archive in ../shared is used when nothing else is set.

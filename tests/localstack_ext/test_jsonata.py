@@ -261,3 +261,34 @@ def test_no_java_is_downloaded_or_started(localstack: Any, run: Callable[..., di
     maps = Path(f"/proc/{localstack.state.pid}/maps")
     if maps.exists():
         assert "libjvm" not in maps.read_text()
+
+
+def test_map_items_and_item_selector(run: Callable[..., dict[str, Any]]) -> None:
+    """A JSONata Map: ``Items`` from an expression, ``ItemSelector`` reading ``$states.context.Map.Item``
+    (AWS docs, Map state in JSONata: "Items", "ItemSelector", ``$states.context.Map.Item.Index/Value``)."""
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "Items": "{% $states.input.keys[$ != 'skip'] %}",
+                "ItemSelector": {
+                    "key": "{% $states.context.Map.Item.Value %}",
+                    "index": "{% $states.context.Map.Item.Index %}",
+                },
+                "ItemProcessor": {
+                    "StartAt": "Mark",
+                    "States": {
+                        "Mark": {
+                            "Type": "Pass",
+                            "Output": "{% $states.input.key & '#' & $states.input.index %}",
+                            "End": True,
+                        }
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+    assert output_of(run(machine, {"keys": ["a", "skip", "b"]})) == ["a#0", "b#1"]

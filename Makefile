@@ -31,4 +31,4 @@ bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf .venv .venv-localstack .venv-lambda .venv-endpoint .scones
+	rm -rf .venv .venv-localstack .venv-lambda .venv-endpoint .venv-sdk .scones

@@ -11,6 +11,7 @@ Environments (all git-ignored, under the project root):
   .venv-localstack Python 3.13  localstack-core under a complete constraints file + our extensions
   .venv-lambda     Python 3.13  the function runtime: boto3 only, as the AWS python3.13 runtime
   .venv-endpoint   Python 3.11  the stand-in SageMaker endpoint's own dependencies (onnxruntime ...)
+  .venv-sdk        Python 3.11  the SageMaker Python SDK v2, for the real-client tests (tests/clients)
 """
 
 from __future__ import annotations
@@ -79,6 +80,15 @@ ENVS: dict[str, Env] = {
         requirements=["-r", "local_endpoint/requirements.txt"],
         inputs=["local_endpoint/requirements.txt"],
         check="import onnxruntime, PIL, starlette, uvicorn, boto3",
+    ),
+    "sdk": Env(
+        name=".venv-sdk",
+        python="3.11",
+        constraints="sdk.txt",
+        # The SageMaker Python SDK v2 for tests/clients (what the original notebook uses); its own venv
+        # because it pulls pandas, numpy 2, protobuf, pydantic ... that the project does not need.
+        requirements=["sagemaker<3", "boto3"],
+        check="import sagemaker, boto3",
     ),
 }
 

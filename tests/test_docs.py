@@ -26,6 +26,7 @@ import pytest
 
 import local_endpoint.settings as endpoint_settings
 import scones.config as harness
+from scones.stack.clients import shell_exports
 from tests.helpers.localstack_venv import extension_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -263,3 +264,21 @@ def test_configuration_page_lists_every_variable_the_code_names() -> None:
     ours = {name for name in shown if name.startswith(("SCONES_", "LAMBDA_PROCESS_"))}
     invented = sorted(ours - code)
     assert not invented, f"docs/configuration.md lists {invented}, which no configuration module names"
+
+
+def test_the_exports_shown_are_the_ones_scones_up_prints() -> None:
+    """docs/local-stack.md shows exactly `scones up`'s lines; the README's session sets the same variables."""
+    printed = shell_exports(harness.DEFAULT_LOCAL_ENDPOINT)
+    shown = [
+        block.commands()
+        for block in _blocks(ROOT / "docs" / "local-stack.md")
+        if block.commands() and all(line.startswith("export ") for line in block.commands())
+    ]
+    assert shown == [printed]
+    readme = [
+        line
+        for block in _blocks(ROOT / "README.md")
+        for line in block.commands()
+        if line.startswith("export ")
+    ]
+    assert sorted(" ".join(readme).replace("export ", "").split()) == sorted(line[7:] for line in printed)

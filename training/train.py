@@ -1,6 +1,6 @@
 """Fine-tuning entry point: seeded, a validation split carved from *train*, self-describing checkpoints.
 
-Strategy (measured on 2 shared CPU cores, see README "training"): the frozen prefix of EfficientNet-Lite0
+Strategy (measured on 2 shared CPU cores, see docs/training.md): the frozen prefix of EfficientNet-Lite0
 (stem + the first ``freeze_blocks`` blocks, BatchNorm in eval mode) is run once per image for
 ``cached_views`` seeded augmented views and its activations are cached; only the tail (later blocks, head,
 classifier) is trained, epoch after epoch, on those cached views. ``freeze_blocks=0`` and
@@ -26,7 +26,7 @@ from training.backbones import DEFAULT_BACKBONE, freezable_blocks
 from training.data import MetadataTransform, Split, augment, input_spec, load_split
 from training.model import ModelConfig, build_model, split_network
 
-# Stem + 2 blocks frozen: the measured best of the full run (README "training"); backbones that cannot
+# Stem + 2 blocks frozen: the measured best of the full run (docs/training.md); backbones that cannot
 # freeze that many freeze what they can.
 DEFAULT_FREEZE_BLOCKS = 2
 

@@ -4,7 +4,7 @@ Why here and not in moto: moto marks an endpoint InService at once and has no Up
 the only store of endpoint records and drive their ``endpoint_status`` / ``failure_reason`` from the real
 state of the stand-in processes, in background threads so the API calls return at once as on AWS.
 
-Conventions (documented in the README):
+Conventions (documented in docs/sagemaker-in-localstack.md):
 - Creating -> InService once the stand-in answers /ping, or Failed with the reason.
 - Updating -> InService once the new stand-in is healthy and has replaced the old one; if the new one fails,
   the old one keeps serving, the status returns to InService and FailureReason says why (as AWS does).

@@ -1,7 +1,9 @@
 """Session fixtures shared by every test folder.
 
-The `localstack` fixture starts one real LocalStack (host mode, our extensions, process Lambda
-executor) per test session on a free port, exactly as `scones up` does, and stops it at the end.
+The `localstack` fixture is the scones pytest plugin's `scones_stack` (scones/testing/plugin.py, loaded by
+its pytest11 entry point): one real LocalStack (host mode, our extensions, process Lambda executor) per test
+session on a free port, exactly as `scones up` does, stopped at the end. Our suite uses the plugin users get,
+so every run proves it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from scones import stack
-from tests.helpers.localstack import LocalStackHandle, start_stack
+from scones.testing.stack import LocalStackHandle
 
 # Tests that read ../shared are marked `shared`; this plugin skips them, in one place, where it is absent.
 pytest_plugins = ["tests.helpers.shared_data"]
@@ -33,10 +35,6 @@ def moto_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackHandle]:
-    """One real LocalStack for the whole session (started on first use, stopped at the end)."""
-    handle = start_stack(tmp_path_factory.mktemp("localstack"))
-    try:
-        yield handle
-    finally:
-        handle.stop()
+def localstack(scones_stack: LocalStackHandle) -> LocalStackHandle:
+    """One real LocalStack for the whole session (started on first use, stopped at the end): the plugin's."""
+    return scones_stack

@@ -97,6 +97,15 @@ def stepfunctions_errors_as_aws() -> None:
 
 
 @hooks.on_runtime_create()
+def test_state_as_aws() -> None:
+    """TestState mocks, retries and context as AWS documents them, in AWS's shapes (see
+    stepfunctions.test_state)."""
+    from scones_localstack.stepfunctions.test_state import install
+
+    install()
+
+
+@hooks.on_runtime_create()
 def sagemaker_runtime_empty_endpoint_name() -> None:
     """An empty EndpointName answers ValidationError, not a retryable 500 (see sagemaker.validation)."""
     from scones_localstack.sagemaker.validation import install

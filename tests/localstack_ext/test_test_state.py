@@ -1,0 +1,209 @@
+"""TestState's mocks, retries and context as AWS documents them, on a real LocalStack with our extension
+(localstack_ext/scones_localstack/stepfunctions/test_state.py). Each test sends the request that failed on
+LocalStack 2026.3.0 before the fix and says what came back then.
+
+AWS references:
+
+- ``MockInput`` (result / errorOutput / fieldValidationMode, STRICT by default):
+  https://docs.aws.amazon.com/step-functions/latest/apireference/API_MockInput.html
+- ``TestStateConfiguration.retrierRetryCount``: "The number of retry attempts that have occurred for the
+  state's Retry that applies to the mocked error":
+  https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestStateConfiguration.html
+- ``InspectionErrorDetails`` (catchIndex, retryIndex, retryBackoffIntervalSeconds) and
+  ``TestExecutionStatus`` (SUCCEEDED, FAILED, RETRIABLE, CAUGHT_ERROR): botocore ``stepfunctions`` model.
+- ``TestStateInput.context``: "A JSON string representing a valid Context object for the state under test.
+  This field may only be specified if a mock is specified in the same request" (botocore model).
+- Optimized Lambda integration: "The Payload field of the response is parsed from escaped Json to Json":
+  https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html; AWS's own TestState examples
+  mock Lambda as ``{"StatusCode":200,"Payload":{"body":"ok"}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.helpers.localstack import LocalStackHandle
+
+pytestmark = pytest.mark.integration
+
+PYTHON_TEXT = re.compile(r"\b\w*(Error|Exception)\(|Traceback|NoneType|object has no attribute")
+TASK = {
+    "StartAt": "T",
+    "States": {
+        "T": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {
+                "FunctionName": "arn:aws:lambda:us-east-1:000000000000:function:f",
+                "Payload.$": "$",
+            },
+            "ResultSelector": {"body.$": "$.Payload.body"},
+            "OutputPath": "$.body",
+            "Retry": [
+                {"ErrorEquals": ["Other"], "IntervalSeconds": 5, "MaxAttempts": 1},
+                {"ErrorEquals": ["E1"], "IntervalSeconds": 3, "MaxAttempts": 3, "BackoffRate": 2.0},
+            ],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "F"}],
+            "Next": "S",
+        },
+        "S": {"Type": "Succeed"},
+        "F": {"Type": "Fail"},
+    },
+}
+CONTEXT_TASK = {
+    "StartAt": "T",
+    "States": {
+        "T": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {
+                "FunctionName": "f",
+                "Payload": {
+                    "id.$": "$$.Execution.Id",
+                    "name.$": "$$.Execution.Name",
+                    "state.$": "$$.State.Name",
+                },
+            },
+            "End": True,
+        }
+    },
+}
+EXECUTION_ARN = "arn:aws:states:us-east-1:000000000000:execution:workflow:run-42"
+
+
+@pytest.fixture(scope="module")
+def sfn(localstack: LocalStackHandle) -> Any:
+    """A Step Functions client, the service warmed up (its first request loads it: seconds)."""
+    client = localstack.client("stepfunctions")
+    client.test_state(definition=json.dumps({"Type": "Pass", "End": True}), input="{}")
+    return client
+
+
+def call(sfn: Any, definition: dict[str, Any] = TASK, **request: Any) -> dict[str, Any]:
+    response = sfn.test_state(definition=json.dumps(definition), stateName="T", input='{"a":1}', **request)
+    response.pop("ResponseMetadata", None)
+    assert not PYTHON_TEXT.search(json.dumps(response)), response
+    return dict(response)
+
+
+def lambda_mock(payload: Any, **extra: Any) -> dict[str, Any]:
+    return {"result": json.dumps({"StatusCode": 200, "Payload": payload}), **extra}
+
+
+def test_error_output_without_state_configuration_is_the_first_attempt(sfn: Any) -> None:
+    """Before: ``FAILED``, ``States.Runtime``, ``AttributeError('NoneType' object has no attribute 'get')``.
+    No configuration means no retry yet: the matching retrier (index 1) retries after IntervalSeconds, and
+    TestState answers at once instead of sleeping the backoff."""
+    start = time.monotonic()
+    out = call(sfn, mock={"errorOutput": {"error": "E1", "cause": "boom"}}, inspectionLevel="DEBUG")
+    assert time.monotonic() - start < 2.5  # LocalStack slept the 3 s backoff before answering
+    assert (out["status"], out["error"], out["cause"]) == ("RETRIABLE", "E1", "boom")
+    assert out["inspectionData"]["errorDetails"] == {"retryIndex": 1, "retryBackoffIntervalSeconds": 3}
+
+
+def test_unmatched_error_without_state_configuration_is_caught(sfn: Any) -> None:
+    """Before: the same AttributeError. An error no retrier names goes to the Catch, with no retryIndex."""
+    out = call(sfn, mock={"errorOutput": {"error": "Boom", "cause": "why"}}, inspectionLevel="DEBUG")
+    assert (out["status"], out["nextState"]) == ("CAUGHT_ERROR", "F")
+    assert out["inspectionData"]["errorDetails"] == {"catchIndex": 0}
+    assert json.loads(out["output"]) == {"a": 1, "error": {"Error": "Boom", "Cause": "why"}}
+
+
+@pytest.mark.parametrize(
+    ("count", "status", "backoff"), [(0, "RETRIABLE", 3), (2, "RETRIABLE", 12), (3, "CAUGHT_ERROR", None)]
+)
+def test_retrier_retry_count(sfn: Any, count: int, status: str, backoff: int | None) -> None:
+    """Backoff = IntervalSeconds * BackoffRate ** retries; after MaxAttempts retries the Catch decides."""
+    out = call(
+        sfn,
+        mock={"errorOutput": {"error": "E1", "cause": "boom"}},
+        stateConfiguration={"retrierRetryCount": count},
+        inspectionLevel="DEBUG",
+    )
+    assert out["status"] == status
+    assert out["inspectionData"]["errorDetails"].get("retryBackoffIntervalSeconds") == backoff
+
+
+def test_error_output_without_cause(sfn: Any) -> None:
+    """Before: ``InternalError`` carrying ``TestStateResponseThrow.__init__() missing 1 required positional
+    argument: 'cause'``. ``cause`` is optional in ``MockErrorOutput``."""
+    out = call(sfn, mock={"errorOutput": {"error": "Boom"}}, stateConfiguration={"retrierRetryCount": 0})
+    assert (out["status"], out["error"], out["cause"]) == ("CAUGHT_ERROR", "Boom", "")
+
+
+@pytest.mark.parametrize("mode", [None, "STRICT", "PRESENT", "NONE"])
+def test_lambda_payload_object_is_valid_in_every_mode(sfn: Any, mode: str | None) -> None:
+    """Before: ``ValidationException: Mock result schema validation error: Field 'Payload' must be a
+    string`` under STRICT (the default) and PRESENT."""
+    extra = {"fieldValidationMode": mode} if mode else {}
+    out = call(sfn, mock=lambda_mock({"body": {"x": 1}}, **extra))
+    assert (out["status"], out["nextState"], json.loads(out["output"])) == ("SUCCEEDED", "S", {"x": 1})
+
+
+def test_lambda_payload_json_text_is_parsed(sfn: Any) -> None:
+    """Before: ``FAILED`` with the AttributeError. A Payload string holding JSON is parsed, as the optimized
+    integration parses the function's response."""
+    out = call(sfn, mock=lambda_mock(json.dumps({"body": {"x": 1}})))
+    assert (out["status"], json.loads(out["output"])) == ("SUCCEEDED", {"x": 1})
+
+
+def test_lambda_payload_plain_string_stays_a_string(sfn: Any) -> None:
+    """A Payload that is not JSON stays a string (AWS answers ``"Payload": "function output"``); here the
+    ResultSelector then finds no ``$.Payload.body`` and the Catch takes the States.Runtime error."""
+    out = call(sfn, mock=lambda_mock("function output"))
+    assert (out["status"], out["error"]) == ("CAUGHT_ERROR", "States.Runtime")
+    assert "$.Payload.body" in out["cause"]
+
+
+def test_other_lambda_fields_are_still_validated(sfn: Any) -> None:
+    """STRICT still checks the fields Lambda's Invoke output declares."""
+    with pytest.raises(ClientError) as caught:
+        call(sfn, mock={"result": json.dumps({"StatusCode": "200", "Payload": {}})})
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert "StatusCode" in caught.value.response["Error"]["Message"]
+
+
+def test_context_is_the_states_context_object(sfn: Any) -> None:
+    """Before: ``$$.Execution.Id`` was TestState's own express ARN. The given Context object is ``$$``."""
+    context = {"Execution": {"Id": EXECUTION_ARN, "Name": "run-42"}, "State": {"Name": "Classify"}}
+    out = call(
+        sfn,
+        CONTEXT_TASK,
+        mock=lambda_mock({"ok": True}),
+        context=json.dumps(context),
+        inspectionLevel="DEBUG",
+    )
+    assert out["status"] == "SUCCEEDED"
+    assert json.loads(out["inspectionData"]["afterParameters"])["Payload"] == {
+        "id": EXECUTION_ARN,
+        "name": "run-42",
+        "state": "Classify",
+    }
+
+
+def test_context_without_mock_is_refused(sfn: Any) -> None:
+    """Before: silently ignored. AWS: context "may only be specified if a mock is specified"."""
+    with pytest.raises(ClientError) as caught:
+        call(sfn, context="{}")
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_invalid_context_is_a_validation_error(sfn: Any) -> None:
+    """A Context object with a field AWS does not allow is refused, without Python text."""
+    with pytest.raises(ClientError) as caught:
+        call(sfn, CONTEXT_TASK, mock=lambda_mock({}), context=json.dumps({"Pokedex": {}}))
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert not PYTHON_TEXT.search(caught.value.response["Error"]["Message"])
+
+
+def test_output_is_compact_json(sfn: Any) -> None:
+    """AWS renders ``output`` and ``inspectionData`` JSON without spaces (LocalStack used ``{"a": 1}``)."""
+    out = call(sfn, mock={"errorOutput": {"error": "Boom", "cause": "c"}}, inspectionLevel="DEBUG")
+    assert out["output"] == '{"a":1,"error":{"Error":"Boom","Cause":"c"}}'
+    assert out["inspectionData"]["input"] == '{"a":1}'

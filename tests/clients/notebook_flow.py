@@ -114,6 +114,21 @@ def main(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def account_id_host() -> dict[str, Any]:
+    """What `Session.account_id()` does with AWS_ENDPOINT_URL set: the host it asks for (the STS caveat)."""
+    import boto3
+    import sagemaker
+
+    session = sagemaker.Session(boto3.Session(region_name="us-east-1"), default_bucket="unused")
+    try:
+        return {"account_id": session.account_id()}
+    except Exception as exc:  # the refusal of a foreign host is the expected outcome
+        return {"error": type(exc).__name__}
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "account-id":
+        print(json.dumps({**account_id_host(), "foreign_hosts": FOREIGN}))
+        sys.exit(0)
     result = main(json.loads(sys.argv[1]))
     print("\n" + json.dumps({**result, "foreign_hosts": FOREIGN}))  # wait_for_endpoint prints dashes

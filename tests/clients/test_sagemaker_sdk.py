@@ -142,3 +142,19 @@ def test_delete_endpoint__removes_it(flow: dict[str, Any], localstack: LocalStac
     sm = localstack.client("sagemaker")
     names = [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]]
     assert flow["args"]["name"] not in names
+
+
+def test_account_id__asks_the_regional_aws_sts_endpoint_not_the_stack(tmp_path: Path) -> None:
+    """The STS caveat (docs/sagemaker-in-localstack.md): `Session.account_id()` builds its STS client with
+    `endpoint_url=sts_regional_endpoint(region)`, so AWS_ENDPOINT_URL does not apply. The flow's guard refuses
+    the host before any lookup, so nothing leaves the machine; no stack is needed."""
+    if not SDK_PYTHON.exists():
+        pytest.skip(f"the SageMaker SDK venv is not built ({SDK_PYTHON}); `make setup` builds it")
+    env = sdk_env("http://127.0.0.1:9", tmp_path)  # port 9 (discard): never contacted
+    result = subprocess.run(
+        [str(SDK_PYTHON), str(FLOW), "account-id"], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "account_id" not in out
+    assert out["foreign_hosts"] and set(out["foreign_hosts"]) == {"sts.us-east-1.amazonaws.com"}

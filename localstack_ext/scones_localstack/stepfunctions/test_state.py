@@ -332,7 +332,9 @@ class ParseOnce:
 
     Why: one TestState call ran LocalStack's ANTLR parser over the whole definition five times (definition
     analysis, state lookup, role check, mock check, then the run): 5 x 22-80 ms for our workflow, which
-    made a call take 0.1-0.8 s. The parse tree is read-only for its visitors (see asl_cache), so it is kept;
+    made a call take 0.1-0.8 s; the definition check then walked the tree again. The parse tree is
+    read-only for its visitors (see asl_cache), so it is kept, and a definition that passed the check is
+    not walked again;
     the checks share one program built from it, which they only read. The run gets a program of its own
     every time (a copy of the tested state as first built): TestState wraps the tested state's components
     while evaluating it (retriers, catchers), so a program that ran is never handed out again. Definitions
@@ -367,6 +369,26 @@ class ParseOnce:
         tree, program, _ = self._entry(definition, state_name)
         return program, tree
 
+    def analysed_once(self, analyse: Callable[..., None]) -> Callable[..., None]:
+        """Wrap ``TestStateStaticAnalyser.analyse``: a definition that passed the walk over its tree
+        (about 10 ms for our workflow) passes again without one; a failing one is walked, and fails,
+        every time."""
+        passed: set[tuple[str, str | None]] = set()
+
+        @functools.wraps(analyse)
+        def checked(analyser: Any, definition: str) -> None:
+            key = (definition, analyser.state_name)
+            if key in passed:
+                return
+            analyse(analyser, definition)
+            with self._lock:
+                if len(passed) >= self._maxsize:
+                    passed.clear()
+                passed.add(key)
+
+        setattr(checked, _MARK, True)
+        return checked
+
     def fresh(self, definition: str, state_name: str | None = None) -> Any:
         """A program to run, of its own: a copy of the pristine tested state, wrapped for TestState."""
         tree, _, pristine = self._entry(definition, state_name)
@@ -391,6 +413,12 @@ def parse_once(parser: ParseOnce) -> None:
     setattr(checked.__func__, _MARK, True)  # type: ignore[attr-defined]
     TestStateAmazonStateLanguageParser.parse = staticmethod(checked)  # type: ignore[method-assign]
     TestStateExecutionWorker._get_evaluation_entrypoint = entrypoint  # type: ignore[method-assign]
+
+    from localstack.services.stepfunctions.asl.static_analyser.test_state.test_state_analyser import (
+        TestStateStaticAnalyser,
+    )
+
+    TestStateStaticAnalyser.analyse = parser.analysed_once(TestStateStaticAnalyser.analyse)  # type: ignore[method-assign]
 
 
 def install() -> None:

@@ -207,3 +207,36 @@ def test_output_is_compact_json(sfn: Any) -> None:
     out = call(sfn, mock={"errorOutput": {"error": "Boom", "cause": "c"}}, inspectionLevel="DEBUG")
     assert out["output"] == '{"a":1,"error":{"Error":"Boom","Cause":"c"}}'
     assert out["inspectionData"]["input"] == '{"a":1}'
+
+
+@pytest.mark.parametrize(
+    ("definition", "before"),
+    [
+        (
+            '{"Type": "Pass", "End": ',  # cut short
+            "ASLParserException line 1:...",
+        ),
+        (
+            json.dumps({**TASK["States"]["T"], "Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 0}]}),
+            "Error=ValueError Args=['IntervalSeconds value MUST be ...'] in definition '...'",
+        ),
+    ],
+)
+def test_invalid_definitions_say_why_in_aws_words(sfn: Any, definition: str, before: str) -> None:
+    """Before: the InvalidDefinition message named LocalStack's Python exception (``before``). AWS words it
+    "Invalid State Machine Definition: '...'"."""
+    with pytest.raises(ClientError) as caught:
+        sfn.test_state(definition=definition, input="{}", roleArn="arn:aws:iam::000000000000:role/r")
+    error = caught.value.response["Error"]
+    assert error["Code"] == "InvalidDefinition"
+    assert error["Message"].startswith("Invalid State Machine Definition: '")
+    assert "ASLParserException" not in error["Message"] and "Error=" not in error["Message"]
+
+
+def test_input_that_is_not_json_is_invalid_execution_input(sfn: Any) -> None:
+    """Before: a 500 ``InternalError`` (LocalStack's ``json.loads`` raised). The botocore model lists
+    ``InvalidExecutionInput`` among TestState's errors."""
+    with pytest.raises(ClientError) as caught:
+        sfn.test_state(definition=json.dumps({"Type": "Pass", "End": True}), input="not json")
+    assert caught.value.response["Error"]["Code"] == "InvalidExecutionInput"
+    assert not PYTHON_TEXT.search(caught.value.response["Error"]["Message"])

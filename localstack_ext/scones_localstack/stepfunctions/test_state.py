@@ -32,10 +32,12 @@ Why: LocalStack 2026.3.0 has the enhanced TestState API (``mock``, ``stateName``
   ``$$.StateMachine``/``$$.Execution``, and failed with a KeyError when they were removed). Without a
   mock, ``context`` is refused with a ValidationException.
 - Python exception text reached the caller (the ``States.Runtime`` causes above, ``InvalidDefinition``
-  messages ``Error=ValueError Args=[...]``). Every TestState answer is now in AWS's shapes: an
-  unexpected interpreter exception is reported as ``States.Runtime`` with a plain cause, an unexpected
-  provider exception as ``InternalFailure``, and ``output``/``inspectionData`` JSON is compact as AWS
-  renders it.
+  messages ``Error=ValueError Args=[...]`` and ``ASLParserException ...``, an ``InternalError`` naming a
+  ``TypeError`` for an ``errorOutput`` without ``cause``, a 500 for ``input`` that is not JSON, now
+  ``InvalidExecutionInput`` as the botocore model lists for TestState). Every TestState answer is now in
+  AWS's shapes: an unexpected interpreter exception is reported as ``States.Runtime`` with a plain cause,
+  an unexpected provider exception as ``InternalFailure``, and ``output``/``inspectionData`` JSON is
+  compact as AWS renders it.
 """
 
 from __future__ import annotations
@@ -47,11 +49,13 @@ from collections.abc import Callable
 from typing import Any, Final
 
 LAMBDA_INVOKE: Final[str] = "arn:aws:states:::lambda:invoke"
+INVALID_INPUT: Final[str] = "Invalid State Machine Execution Input: 'input is not valid JSON'"
 CONTEXT_NEEDS_MOCK: Final[str] = "TestState does not support Context when a mock is not specified."
 ERROR_OUTPUT_NEEDS_ERROR: Final[str] = "Mock errorOutput must contain an error."
 RUNTIME_CAUSE: Final[str] = "An error occurred while evaluating the state."
 INTERNAL_FAILURE: Final[str] = "The TestState request could not be processed."
 _MARK = "_scones_test_state"
+_PARSER_EXCEPTION: Final[str] = "ASLParserException "  # LocalStack's repr of a syntax error
 # LocalStack renders an unexpected exception as ``Name(message)`` (TestStateProgram, _validate_definition).
 _PYTHON_EXCEPTION = re.compile(r"^[A-Z]\w*(Error|Exception|Exit|Interrupt)\b\(")
 _INSPECTION_JSON_FIELDS: Final[tuple[str, ...]] = (
@@ -134,8 +138,13 @@ def lambda_result_as_integration(result: Any) -> Any:
 
 def normalise_request(request: dict[str, Any]) -> None:
     """Check and rewrite a TestState request in place, before LocalStack's provider sees it."""
-    from localstack.aws.api.stepfunctions import ValidationException
+    from localstack.aws.api.stepfunctions import InvalidExecutionInput, ValidationException
 
+    if request.get("input") is not None:
+        try:
+            json.loads(request["input"])
+        except ValueError:
+            raise InvalidExecutionInput(INVALID_INPUT) from None
     mock = request.get("mock")
     if request.get("context") is not None and not mock:
         raise ValidationException(CONTEXT_NEEDS_MOCK)
@@ -181,7 +190,7 @@ def aws_shaped_test_state(test_state: Callable[..., Any]) -> Callable[..., Any]:
             output = test_state(self, context, request, **kwargs)
         except InvalidDefinition as invalid:
             message = str(getattr(invalid, "message", "") or "")
-            if message.startswith("Error="):
+            if message.startswith(("Error=", _PARSER_EXCEPTION)):
                 raise InvalidDefinition(invalid_definition_message(message)) from None
             raise
         except ServiceException:
@@ -195,8 +204,10 @@ def aws_shaped_test_state(test_state: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def invalid_definition_message(message: str) -> str:
-    """``Error=ValueError Args=['why'] in definition '...'`` -> AWS's ``Invalid State Machine Definition``
-    wording with the reason only."""
+    """``Error=ValueError Args=['why'] in definition '...'`` or ``ASLParserException why`` -> AWS's
+    ``Invalid State Machine Definition`` wording with the reason only."""
+    if message.startswith(_PARSER_EXCEPTION):
+        return f"Invalid State Machine Definition: '{message[len(_PARSER_EXCEPTION) :]}'"
     match = re.search(r"Args=\[(.*)\] in definition", message, flags=re.DOTALL)
     reason = match.group(1).strip("'\"") if match else "the definition could not be read"
     return f"Invalid State Machine Definition: '{reason}'"

@@ -240,3 +240,29 @@ def test_input_that_is_not_json_is_invalid_execution_input(sfn: Any) -> None:
         sfn.test_state(definition=json.dumps({"Type": "Pass", "End": True}), input="not json")
     assert caught.value.response["Error"]["Code"] == "InvalidExecutionInput"
     assert not PYTHON_TEXT.search(caught.value.response["Error"]["Message"])
+
+
+def test_task_token_in_context_needs_a_callback_task(sfn: Any) -> None:
+    """AWS refuses a Context object with ``Task`` for a Task that is neither ``.sync`` nor
+    ``.waitForTaskToken`` (AWS's answer, recorded in LocalStack's AWS-validated snapshot
+    test_state_context_object_invalid_states[TOKEN_TASK_NOT_SYNC]); LocalStack accepted it. A
+    ``.waitForTaskToken`` Task sees the token."""
+    with pytest.raises(ClientError) as caught:
+        call(sfn, CONTEXT_TASK, mock=lambda_mock({}), context=json.dumps({"Task": {"Token": "t"}}))
+    assert caught.value.response["Error"]["Message"] == (
+        "Invalid Context object provided: Context object contains 'Task' when state is not a Task state "
+        "with a '.sync' or '.waitForTaskToken' service integration pattern"
+    )
+    callback = json.loads(json.dumps(CONTEXT_TASK))
+    state = callback["States"]["T"]
+    state["Resource"] += ".waitForTaskToken"
+    state["Parameters"]["Payload"]["token.$"] = "$$.Task.Token"
+    out = call(
+        sfn,
+        callback,
+        mock={"result": json.dumps({"approved": True})},
+        context=json.dumps({"Task": {"Token": "t"}}),
+        inspectionLevel="DEBUG",
+    )
+    assert out["status"] == "SUCCEEDED", out
+    assert json.loads(out["inspectionData"]["afterParameters"])["Payload"]["token"] == "t"

@@ -30,7 +30,8 @@ Why: LocalStack 2026.3.0 has the enhanced TestState API (``mock``, ``stateName``
   ``EnteredTime``/``RetryCount``. One difference remains: AWS answers ``$$`` = ``{}`` for ``{}``, here an
   object that is not given keeps the interpreter's (LocalStack's Task code reads
   ``$$.StateMachine``/``$$.Execution``, and failed with a KeyError when they were removed). Without a
-  mock, ``context`` is refused with a ValidationException.
+  mock, ``context`` is refused with a ValidationException, and so is a ``Task`` (task token) for a state
+  that is not a ``.sync``/``.waitForTaskToken`` Task, in AWS's words.
 - Python exception text reached the caller (the ``States.Runtime`` causes above, ``InvalidDefinition``
   messages ``Error=ValueError Args=[...]`` and ``ASLParserException ...``, an ``InternalError`` naming a
   ``TypeError`` for an ``errorOutput`` without ``cause``, a 500 for ``input`` that is not JSON, now
@@ -49,6 +50,10 @@ from collections.abc import Callable
 from typing import Any, Final
 
 LAMBDA_INVOKE: Final[str] = "arn:aws:states:::lambda:invoke"
+TASK_CONTEXT_NOT_ALLOWED: Final[str] = (
+    "Invalid Context object provided: Context object contains 'Task' when state is not a Task state with a "
+    "'.sync' or '.waitForTaskToken' service integration pattern"
+)
 INVALID_INPUT: Final[str] = "Invalid State Machine Execution Input: 'input is not valid JSON'"
 CONTEXT_NEEDS_MOCK: Final[str] = "TestState does not support Context when a mock is not specified."
 ERROR_OUTPUT_NEEDS_ERROR: Final[str] = "Mock errorOutput must contain an error."
@@ -136,6 +141,20 @@ def lambda_result_as_integration(result: Any) -> Any:
     return result
 
 
+def task_context_not_allowed(request: dict[str, Any]) -> bool:
+    """Whether the Context object has ``Task`` (a task token) for a state that gets none: only a Task with
+    a ``.sync`` or ``.waitForTaskToken`` integration pattern has one (AWS's answer is recorded in
+    LocalStack's AWS-validated snapshot test_state_context_object_invalid_states[TOKEN_TASK_NOT_SYNC])."""
+    try:
+        context = json.loads(request.get("context") or "null")
+    except ValueError:
+        return False  # LocalStack answers "Invalid Context object provided: ..."
+    if not isinstance(context, dict) or "Task" not in context:
+        return False
+    resource = tested_resource(request) or ""
+    return not re.search(r"\.(sync(:\d+)?|waitForTaskToken)$", resource)
+
+
 def normalise_request(request: dict[str, Any]) -> None:
     """Check and rewrite a TestState request in place, before LocalStack's provider sees it."""
     from localstack.aws.api.stepfunctions import InvalidExecutionInput, ValidationException
@@ -150,6 +169,8 @@ def normalise_request(request: dict[str, Any]) -> None:
         raise ValidationException(CONTEXT_NEEDS_MOCK)
     if not mock:
         return
+    if task_context_not_allowed(request):
+        raise ValidationException(TASK_CONTEXT_NOT_ALLOWED)
     error_output = mock.get("errorOutput")
     if error_output is not None:
         if not error_output.get("error"):

@@ -6,11 +6,16 @@ same stacks for users' tests that our own suite uses; tests/helpers/localstack.p
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from scones import config as cfg
 from scones import stack
 from scones.stack.process import health
 from scones.stack.settings import StackSettings
@@ -57,10 +62,58 @@ class LocalStackHandle:
         return stack.stop(self.settings) if self.owned else []
 
 
-def start_stack(tmp_root: Path, **kwargs: Any) -> LocalStackHandle:
-    """Start a stack on a free port with its state under ``tmp_root`` (one per session or per test)."""
+# LocalStack indexes every botocore service spec into a "service catalog" on its first request (about 5 s on
+# two cores) and caches it under the stack's own filesystem root, which is fresh for every test stack. Its
+# Docker image ships the index prebuilt in static_libs (localstack/aws/spec.py get_service_catalog loads
+# <static_libs>/service-catalog-<localstack>-<botocore>.dill first); we keep the one a stack built and hand
+# it to the next stacks the same way. The name carries both versions, so a stale file is never loaded.
+CATALOG_CACHE = cfg.STATE_DIR.default / "localstack-cache"
+_CATALOG_GLOB = "service-catalog-*.dill"
+_STATIC_LIBS = Path("fs/usr/lib/localstack")  # Directories.for_host: FILESYSTEM_ROOT + /usr/lib/localstack
+_CACHE = Path("fs/var/lib/localstack/cache")
+
+
+def _provide_catalog(settings: StackSettings, cache: Path) -> None:
+    """Link the cached service catalog(s) into the new stack's static_libs before it starts."""
+    static_libs = settings.state_dir / _STATIC_LIBS
+    for catalog in cache.glob(_CATALOG_GLOB):
+        static_libs.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            (static_libs / catalog.name).symlink_to(catalog)
+
+
+def _keep_catalog(handle: LocalStackHandle, cache: Path) -> None:
+    """Copy the catalog the stack built on its first request into ``cache`` (atomically, for parallel
+    sessions); when it was provided, the stack builds none and there is nothing to copy."""
+    built = sorted((handle.settings.state_dir / _CACHE).glob(_CATALOG_GLOB))
+    if not built:
+        handle.client("s3").list_buckets()  # the first request loads the catalog, or builds it
+        built = sorted((handle.settings.state_dir / _CACHE).glob(_CATALOG_GLOB))
+    for catalog in built:
+        if (cache / catalog.name).exists():
+            continue
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = cache / f".{catalog.name}.{handle.port}"
+        shutil.copyfile(catalog, partial)
+        partial.replace(cache / catalog.name)
+
+
+def start_stack(
+    tmp_root: Path, *, catalog_cache: Path | None = CATALOG_CACHE, **kwargs: Any
+) -> LocalStackHandle:
+    """Start a stack on a free port with its state under ``tmp_root`` (one per session or per test).
+
+    ``catalog_cache`` (None: off) shares LocalStack's service catalog between stacks, so only the first
+    stack ever started pays for building it.
+    """
     settings = StackSettings(port=stack.free_port(), state_root=tmp_root, **kwargs)
-    return LocalStackHandle(settings, stack.start(settings))
+    if catalog_cache is not None:
+        _provide_catalog(settings, catalog_cache)
+    handle = LocalStackHandle(settings, stack.start(settings))
+    if catalog_cache is not None:
+        with contextlib.suppress(OSError, BotoCoreError, ClientError):  # a speed-up: works without it
+            _keep_catalog(handle, catalog_cache)
+    return handle
 
 
 def attach_stack(endpoint_url: str) -> LocalStackHandle:

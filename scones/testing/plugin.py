@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from scones import config as cfg
 from scones.testing.stack import LocalStackHandle, attach_stack, start_stack
@@ -390,8 +391,14 @@ def _function_logs(workflow: DeployedWorkflow, since: float) -> list[str]:
             events = logs.filter_log_events(
                 logGroupName=f"/aws/lambda/{name}", startTime=int(since * 1000) - 1000
             )["events"]
+        except ClientError as exc:
+            missing = exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+            lines.append(
+                f"  /aws/lambda/{name}: " + ("no log group (never invoked)" if missing else str(exc))
+            )
+            continue
         except Exception as exc:  # a report must never hide the test's own failure
-            lines.append(f"  {name}: logs unavailable ({type(exc).__name__})")
+            lines.append(f"  /aws/lambda/{name}: logs unavailable ({type(exc).__name__})")
             continue
         tail = [e["message"].rstrip() for e in events][-REPORT_LOG_LINES:]
         lines.append(f"  /aws/lambda/{name}: {len(events)} events" + (":" if tail else ""))

@@ -68,7 +68,8 @@ def test_plugin__failure_report_shows_history_and_function_logs(
     """A Lambda that raises: the report names the execution and its status, the failed events with the
     function's error type (Step Functions' LambdaFunctionFailed / TaskFailed carry ``error`` = the
     exception's class name, AWS Lambda's ``errorType``), and the function's own log line from CloudWatch
-    Logs (/aws/lambda/<function>, where Lambda sends a function's stdout)."""
+    Logs (/aws/lambda/<function>, where Lambda sends a function's stdout); a function never invoked has no
+    log group yet (Lambda creates it on the first invocation), which the report says in those words."""
     app = checkout / "lambdas" / "serialize_image" / "app.py"
     source = app.read_text()
     anchor = "    ref = parse_event(event)\n"
@@ -90,5 +91,6 @@ def test_plugin__failure_report_shows_history_and_function_logs(
             "function logs:",
             "*/aws/lambda/*serialize*",
             "*about to break: marker-7f3a*",
+            "*/aws/lambda/*classify: no log group (never invoked)",
         ]
     )

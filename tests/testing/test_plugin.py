@@ -69,7 +69,10 @@ def test_plugin__failure_report_shows_history_and_function_logs(
     function's error type (Step Functions' LambdaFunctionFailed / TaskFailed carry ``error`` = the
     exception's class name, AWS Lambda's ``errorType``), and the function's own log line from CloudWatch
     Logs (/aws/lambda/<function>, where Lambda sends a function's stdout); a function never invoked has no
-    log group yet (Lambda creates it on the first invocation), which the report says in those words."""
+    log group yet ("CloudWatch automatically creates a log group named /aws/lambda/<function name> for your
+    function when it's first invoked":
+    https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html), which the report
+    says in those words."""
     app = checkout / "lambdas" / "serialize_image" / "app.py"
     source = app.read_text()
     anchor = "    ref = parse_event(event)\n"

@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,7 +42,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from scones.stack import StackSettings
+from tests.helpers.aws_cli import run_aws_cli
 from tests.helpers.lambda_functions import NO_RETRIES, function_factory, poll, zip_files
 
 pytestmark = pytest.mark.integration
@@ -129,29 +127,10 @@ def test_sync_request__without_payload_the_function_gets_an_empty_object(
 
 def test_sync_request__aws_cli_gets_the_same_error(localstack: Any, sized: str, tmp_path: Path) -> None:
     """The AWS CLI (LocalStack's venv ships it) sends the body as it is: the stack refuses it the same way."""
-    aws = StackSettings().localstack_python.parent / "aws"
-    if not aws.exists():
-        pytest.skip(f"no AWS CLI at {aws}")
     body = tmp_path / "payload.json"
     body.write_bytes(payload_of(MAX_REQUEST + 1))
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_MAX_ATTEMPTS": "1",
-    }
-    command = [str(aws), "lambda", "invoke", "--endpoint-url", localstack.endpoint_url]
-    command += ["--function-name", sized, "--payload", f"fileb://{body}", str(tmp_path / "out.json")]
-    out = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    invoke = ["lambda", "invoke", "--function-name", sized, "--payload", f"fileb://{body}"]
+    out = run_aws_cli(localstack.endpoint_url, tmp_path, *invoke, str(tmp_path / "out.json"))
     assert out.returncode != 0
     assert (
         "An error occurred (RequestEntityTooLargeException) when calling the Invoke operation: "

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 import time
@@ -43,7 +42,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from scones.config import PROJECT_ROOT
-from scones.stack import StackSettings
+from tests.helpers.aws_cli import run_aws_cli
 from tests.helpers.localstack_venv import run_probe
 
 FILTER_PATTERN = PROJECT_ROOT / "localstack_ext" / "scones_localstack" / "logs" / "filter_pattern.py"
@@ -308,20 +307,7 @@ def test_put_metric_filter__invalid_pattern_is_refused_when_created(localstack: 
 
 
 def _aws_cli(localstack: Any, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    aws = StackSettings().localstack_python.parent / "aws"
-    if not aws.exists():
-        pytest.skip(f"no AWS CLI at {aws}")
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_MAX_ATTEMPTS": "1",
-    }
-    command = [str(aws), "logs", *args, "--endpoint-url", localstack.endpoint_url, "--output", "json"]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    return run_aws_cli(localstack.endpoint_url, tmp_path, "logs", *args, "--output", "json")
 
 
 @pytest.mark.integration

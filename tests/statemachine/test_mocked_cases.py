@@ -43,6 +43,8 @@ from scones.workflow.settings import Target
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
 
 ITEM = {"s3_bucket": "scones-workflow", "s3_key": "test/bike_s_000658.png"}
+# The three Lambda tasks every path starts with, in order.
+TASKS = ["Serialize image data", "Classify image", "Filter low confidence"]
 
 
 # --- `scones up --mock-config` (no stack needed) ----------------------------------------------------------
@@ -146,12 +148,7 @@ def test_happy_path__classified_without_a_retry(mocked_workflow: tuple[Any, str]
     sfn, arn = mocked_workflow
     result = run_mocked_case(sfn, arn, "HappyPath", ITEM)
     assert result.status == "SUCCEEDED", result.describe()
-    assert result.states_entered == [
-        "Serialize image data",
-        "Classify image",
-        "Filter low confidence",
-        "Classified",
-    ]
+    assert result.states_entered == [*TASKS, "Classified"]
     assert [result.attempts(s) for s in result.states_entered[:3]] == [1, 1, 1], result.describe()
     assert result.output == {**ITEM, "outcome": "classified", "inferences": [0.97, 0.03]}
 
@@ -165,9 +162,7 @@ def test_review_path__low_confidence_is_caught_to_the_review_record(mocked_workf
     result = run_mocked_case(sfn, arn, "ReviewPath", ITEM, name="review-case")
     assert result.status == "SUCCEEDED", result.describe()
     assert result.states_entered == [
-        "Serialize image data",
-        "Classify image",
-        "Filter low confidence",
+        *TASKS,
         "Prepare review record",
         "Record item for review",
         "Needs review",
@@ -186,12 +181,7 @@ def test_endpoint_down_then_back__retried_once_then_classified(mocked_workflow: 
     sfn, arn = mocked_workflow
     result = run_mocked_case(sfn, arn, "EndpointDownThenBack", ITEM)
     assert result.status == "SUCCEEDED", result.describe()
-    assert result.states_entered == [
-        "Serialize image data",
-        "Classify image",
-        "Filter low confidence",
-        "Classified",
-    ]
+    assert result.states_entered == [*TASKS, "Classified"]
     assert result.attempts("Classify image") == 2, result.describe()
     assert [error for error, _ in result.failures("Classify image")] == ["EndpointUnavailableError"]
     assert result.elapsed_s >= 1.0  # the Retrier's IntervalSeconds really elapsed

@@ -28,8 +28,9 @@ _MARK = "_scones_cached"
 MAX_DEFINITIONS = 256
 
 
-def _parse_tree(definition: str) -> Any:
-    """The ANTLR parse tree of a definition; raises ASLParserException as LocalStack's parser does."""
+def parse_tree(definition: str, *, state_body: bool = False) -> Any:
+    """The ANTLR parse tree of a definition (or, with ``state_body``, of one state's body, as TestState
+    takes it); raises ASLParserException as LocalStack's parser does."""
     from antlr4 import CommonTokenStream, InputStream
     from localstack.services.stepfunctions.asl.antlr.runtime.ASLLexer import ASLLexer
     from localstack.services.stepfunctions.asl.antlr.runtime.ASLParser import ASLParser
@@ -42,7 +43,7 @@ def _parse_tree(definition: str) -> Any:
     parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
     parser.removeErrorListeners()
     parser.addErrorListener(listener)
-    tree = parser.state_machine()
+    tree = parser.state_decl_body() if state_body else parser.state_machine()
     if listener.errors:
         raise ASLParserException(errors=listener.errors)
     return tree
@@ -83,7 +84,7 @@ def _assign_heap_keys(program: Any) -> Any:
 
 
 def cached_parser(
-    parse_tree: Callable[[str], Any] = _parse_tree,
+    parse_tree: Callable[[str], Any] = parse_tree,
     build_program: Callable[[Any], Any] = _build_program,
     prepare: Callable[[Any], Any] = _assign_heap_keys,
     maxsize: int = MAX_DEFINITIONS,

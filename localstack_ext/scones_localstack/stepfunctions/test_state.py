@@ -49,6 +49,8 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
+from scones_localstack.stepfunctions.asl_cache import parse_tree
+
 LAMBDA_INVOKE: Final[str] = "arn:aws:states:::lambda:invoke"
 TASK_CONTEXT_NOT_ALLOWED: Final[str] = (
     "Invalid Context object provided: Context object contains 'Task' when state is not a Task state with a "
@@ -302,24 +304,8 @@ def mocked_context_applied(eval_state_input: Callable[..., None]) -> Callable[..
 
 
 def _parse_tree(definition: str, state_name: str | None) -> Any:
-    """TestState's ANTLR parse tree (a whole machine with a state name, else one state's body); raises
-    ASLParserException as LocalStack's parser does."""
-    from antlr4 import CommonTokenStream, InputStream
-    from localstack.services.stepfunctions.asl.antlr.runtime.ASLLexer import ASLLexer
-    from localstack.services.stepfunctions.asl.antlr.runtime.ASLParser import ASLParser
-    from localstack.services.stepfunctions.asl.parse.asl_parser import (
-        ASLParserException,
-        SyntaxErrorListener,
-    )
-
-    listener = SyntaxErrorListener()
-    parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
-    parser.removeErrorListeners()
-    parser.addErrorListener(listener)
-    tree = parser.state_machine() if state_name else parser.state_decl_body()
-    if listener.errors:
-        raise ASLParserException(errors=listener.errors)
-    return tree
+    """TestState's parse tree: a whole machine when a state is named, else one state's body."""
+    return parse_tree(definition, state_body=state_name is None)
 
 
 def _build_program(tree: Any, state_name: str | None) -> Any:

@@ -90,10 +90,12 @@ def enforce_stepfunctions_limits() -> None:
 @hooks.on_runtime_create()
 def stepfunctions_errors_as_aws() -> None:
     """Fail states keep States.* errors and causes; ResultPath conflicts fail as on AWS (see
-    stepfunctions.errors)."""
-    from scones_localstack.stepfunctions.errors import install
+    stepfunctions.errors); a mocked test case the mock config lacks is InvalidName
+    (stepfunctions.mock_cases)."""
+    from scones_localstack.stepfunctions import errors, mock_cases
 
-    install()
+    errors.install()
+    mock_cases.install()
 
 
 @hooks.on_runtime_create()

@@ -202,16 +202,16 @@ def test_model_error__caught_to_fail_with_its_error(mocked_workflow: tuple[Any, 
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(
-    strict=True,
-    reason="LocalStack 2026.3.0 answers a case the loaded file lacks with InternalError carrying Python "
-    "exception text (mock_config._mock_test_case_from_raw raises RuntimeError); AWS-shaped would be "
-    "InvalidName, as it answers when no file is loaded. To fix in our extension.",
-)
 def test_unknown_case__is_a_named_error(mocked_workflow: tuple[Any, str]) -> None:
+    """A case the loaded file lacks is the same mistake as a case with no file loaded: ``InvalidName``
+    naming it (LocalStack 2026.3.0 answered InternalError carrying a Python RuntimeError's text; our
+    extension's stepfunctions/mock_cases.py). No Python text reaches the caller."""
     sfn, arn = mocked_workflow
-    with pytest.raises(UnknownMockedCaseError, match="NoSuchCase"):
+    with pytest.raises(UnknownMockedCaseError, match="NoSuchCase") as raised:
         run_mocked_case(sfn, arn, "NoSuchCase", ITEM)
+    assert "RuntimeError" not in str(raised.value) and "Traceback" not in str(raised.value)
+    with pytest.raises(sfn.exceptions.InvalidName, match="Invalid mock test case name 'NoSuchCase'"):
+        sfn.start_execution(stateMachineArn=f"{arn}#NoSuchCase", input="{}")
 
 
 @pytest.mark.integration

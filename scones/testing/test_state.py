@@ -100,8 +100,9 @@ def run_state(
     """Run ``state_name`` of ``definition`` once on ``input`` (any JSON value) through TestState.
 
     ``mock`` replaces the Task's service call (``lambda_result``/``error_output``); ``context`` is the
-    Context object (``$$``) the state sees, only with a mock, as the API requires; ``retry_count`` is how
-    many retries the matching retrier has already made.
+    Context object (``$$``) the state sees, exactly as given (AWS fills nothing in: ``{}`` is ``$$`` =
+    ``{}``), only with a mock, as the API requires; ``retry_count`` is how many retries the matching
+    retrier has already made (without ``context`` it is also ``$$.State.RetryCount``).
     """
     request: dict[str, Any] = {
         "definition": definition if isinstance(definition, str) else json.dumps(definition),

@@ -13,6 +13,12 @@ AWS references:
   ``TestExecutionStatus`` (SUCCEEDED, FAILED, RETRIABLE, CAUGHT_ERROR): botocore ``stepfunctions`` model.
 - ``TestStateInput.context``: "A JSON string representing a valid Context object for the state under test.
   This field may only be specified if a mock is specified in the same request" (botocore model).
+- The Context object AWS answers for a given ``context``: LocalStack's AWS-validated snapshots
+  (tests/aws/services/stepfunctions/v2/test_state/test_state_context_object.snapshot.json, recorded against
+  AWS): ``{}`` gives ``$$`` = ``{}``, ``{"Execution": {}, "State": {}, "StateMachine": {}}`` gives exactly
+  those empty objects (nothing is filled in), a ``Map`` field is refused ("'Map' field is not supported when
+  mocking a Context object"), and a mock for a Pass state is refused ("State type 'Pass' is not supported
+  when a mock is specified").
 - Optimized Lambda integration: "The Payload field of the response is parsed from escaped Json to Json":
   https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html; AWS's own TestState examples
   mock Lambda as ``{"StatusCode":200,"Payload":{"body":"ok"}}``.
@@ -256,7 +262,7 @@ def test_task_token_in_context_needs_a_callback_task(sfn: Any) -> None:
     callback = json.loads(json.dumps(CONTEXT_TASK))
     state = callback["States"]["T"]
     state["Resource"] += ".waitForTaskToken"
-    state["Parameters"]["Payload"]["token.$"] = "$$.Task.Token"
+    state["Parameters"]["Payload"] = {"token.$": "$$.Task.Token"}  # $$ is only what was given
     out = call(
         sfn,
         callback,
@@ -266,3 +272,157 @@ def test_task_token_in_context_needs_a_callback_task(sfn: Any) -> None:
     )
     assert out["status"] == "SUCCEEDED", out
     assert json.loads(out["inspectionData"]["afterParameters"])["Payload"]["token"] == "t"
+
+
+WHOLE_CONTEXT_TASK = {
+    "StartAt": "T",
+    "States": {
+        "T": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "f", "Payload": {"context.$": "$$"}},
+            "End": True,
+        }
+    },
+}
+
+
+def context_seen(sfn: Any, context: Any = None, **request: Any) -> Any:
+    """``$$`` as the Task's Parameters saw it (``afterParameters.Payload.context``)."""
+    if context is not None:
+        request["context"] = json.dumps(context)
+    out = call(sfn, WHOLE_CONTEXT_TASK, mock=lambda_mock({}), inspectionLevel="DEBUG", **request)
+    assert out["status"] == "SUCCEEDED", out
+    return json.loads(out["inspectionData"]["afterParameters"])["Payload"]["context"]
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {},
+        {"Execution": {}, "State": {}, "StateMachine": {}},
+        {"Execution": {"Input": {"a": 1}}},
+        {"State": {"Name": "Classify", "RetryCount": 2}},
+    ],
+    ids=["EMPTY", "EMPTY_OBJECTS", "EXECUTION_INPUT_ONLY", "STATE_ONLY"],
+)
+def test_given_context_is_dollar_dollar_exactly(sfn: Any, context: dict[str, Any]) -> None:
+    """Before: each given object replaced the interpreter's and ``State`` was laid over the interpreter's,
+    so ``{}`` showed TestState's own Execution/StateMachine/State. AWS answers ``$$`` = the given object,
+    filling in nothing (snapshots EMPTY and EMPTY_OBJECTS); a partial object is the closest case and is not
+    filled in either."""
+    assert context_seen(sfn, context) == context
+
+
+def test_missing_context_field_is_a_states_runtime_error(sfn: Any) -> None:
+    """``$$.Execution.Id`` with a Context object that has no Execution: the path is not found, a
+    States.Runtime failure in the words LocalStack uses for any JSONPath (no interpreter value leaks in)."""
+    out = call(sfn, CONTEXT_TASK, mock=lambda_mock({}), context=json.dumps({}))
+    assert (out["status"], out["error"]) == ("FAILED", "States.Runtime"), out
+    assert "$.Execution.Id" in out["cause"] and "could not be found in the input '{}'" in out["cause"]
+
+
+def test_without_context_retry_count_is_the_configured_one(sfn: Any) -> None:
+    """Without ``context`` ``$$`` is the interpreter's (AWS documents nothing for it); ``$$.State.RetryCount``
+    is ``stateConfiguration.retrierRetryCount`` ("the number of retry attempts that have occurred"), 0 when
+    not given, and ``$$.State.Name`` is the tested state."""
+    assert context_seen(sfn)["State"]["RetryCount"] == 0
+    seen = context_seen(sfn, stateConfiguration={"retrierRetryCount": 2})
+    assert (seen["State"]["Name"], seen["State"]["RetryCount"]) == ("T", 2)
+
+
+def test_jsonata_states_context_is_the_given_context(sfn: Any) -> None:
+    """``$states.context`` in a JSONata state is the same Context object as ``$$`` in JSONPath."""
+    state = {
+        "QueryLanguage": "JSONata",
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "f", "Payload": {"context": "{% $states.context %}"}},
+        "End": True,
+    }
+    context = {"Execution": {"Name": "run-42"}}
+    out = call(
+        sfn,
+        {"StartAt": "T", "States": {"T": state}},
+        mock=lambda_mock({}),
+        context=json.dumps(context),
+        inspectionLevel="DEBUG",
+    )
+    assert out["status"] == "SUCCEEDED", out
+    assert json.loads(out["inspectionData"]["afterArguments"])["Payload"]["context"] == context
+
+
+def test_mock_for_a_pass_state_is_refused_in_aws_words(sfn: Any) -> None:
+    """AWS (snapshot INVALID_STATE_PASS): ``ValidationException`` "State type 'Pass' is not supported when a
+    mock is specified"."""
+    with pytest.raises(ClientError) as caught:
+        call(sfn, {"StartAt": "T", "States": {"T": {"Type": "Pass", "End": True}}}, mock=lambda_mock({}))
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"] == "State type 'Pass' is not supported when a mock is specified"
+
+
+@pytest.mark.parametrize("count", [10**6, 99999998])
+def test_huge_retry_count_is_capped_not_a_python_error(sfn: Any, count: int) -> None:
+    """``IntervalSeconds * BackoffRate ** retrierRetryCount`` overflowed a float (``OverflowError``) under a
+    MaxAttempts that large; the backoff is capped by MaxDelaySeconds (31622401 s, AWS's largest, when none is
+    given) and the answer is an ordinary RETRIABLE."""
+    definition = json.loads(json.dumps(TASK))
+    definition["States"]["T"]["Retry"] = [
+        {"ErrorEquals": ["E1"], "MaxAttempts": 99999999, "BackoffRate": 2.0}
+    ]
+    out = call(
+        sfn,
+        definition,
+        mock={"errorOutput": {"error": "E1", "cause": "boom"}},
+        stateConfiguration={"retrierRetryCount": count},
+        inspectionLevel="DEBUG",
+    )
+    assert out["status"] == "RETRIABLE", out
+    assert out["inspectionData"]["errorDetails"] == {"retryIndex": 0, "retryBackoffIntervalSeconds": 31622401}
+
+
+@pytest.mark.parametrize(
+    ("definition", "state_name"),
+    [
+        ("[]", None),
+        ("null", None),
+        ('"Pass"', None),
+        (json.dumps({"StartAt": "X", "States": {}}), "T"),
+        (json.dumps({"Type": "Task"}), None),
+        (json.dumps({"Type": "Choice", "Choices": "no"}), None),
+        ("{" * 5000, None),
+    ],
+    ids=[
+        "array",
+        "null",
+        "string",
+        "unknown-state",
+        "task-without-resource",
+        "bad-choices",
+        "deep",
+    ],
+)
+def test_malformed_definitions_answer_aws_errors(sfn: Any, definition: str, state_name: str | None) -> None:
+    """Hostile definitions: each is refused with an error the botocore model lists for TestState
+    (``InvalidDefinition``, ``ValidationException``), never a 500 or Python exception text."""
+    request: dict[str, Any] = {"definition": definition, "input": "{}"}
+    if state_name:
+        request["stateName"] = state_name
+    with pytest.raises(ClientError) as caught:
+        sfn.test_state(**request)
+    error = caught.value.response["Error"]
+    assert error["Code"] in {"InvalidDefinition", "ValidationException"}, error
+    assert not PYTHON_TEXT.search(error["Message"]), error
+
+
+def test_unparsable_path_fails_the_state_without_python_text(sfn: Any) -> None:
+    """``"a.$": "$$$["`` is not a JSONPath. AWS refuses it when validating the definition
+    ("SCHEMA_VALIDATION_FAILED: The value for the field 'a.$' must be a valid JSONPath or a valid intrinsic
+    function call", as users quote it); LocalStack's parser accepts it and the evaluation raises. The answer
+    is still AWS-shaped: FAILED, States.Runtime, a plain cause (the remaining difference: AWS answers
+    InvalidDefinition)."""
+    definition = {"Type": "Pass", "End": True, "Parameters": {"a.$": "$$$["}}
+    response = sfn.test_state(definition=json.dumps(definition), input="{}")
+    assert (response["status"], response["error"]) == ("FAILED", "States.Runtime")
+    assert not PYTHON_TEXT.search(response["cause"])

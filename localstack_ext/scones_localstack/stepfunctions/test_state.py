@@ -25,11 +25,12 @@ Why: LocalStack 2026.3.0 has the enhanced TestState API (``mock``, ``stateName``
 - ``context`` was ignored (``$$.Execution.Id`` came back as a TestState express ARN). AWS: "A JSON string
   representing a valid Context object for the state under test. This field may only be specified if a
   mock is specified in the same request" (botocore ``stepfunctions`` model, ``TestStateInput.context``).
-  Each top-level object given (``Execution``, ``StateMachine``, ``State``, ``Task``) now replaces the
-  interpreter's for the tested state; ``State`` fields are laid over the interpreter's ``Name``/
-  ``EnteredTime``/``RetryCount``. One difference remains: AWS answers ``$$`` = ``{}`` for ``{}``, here an
-  object that is not given keeps the interpreter's (LocalStack's Task code reads
-  ``$$.StateMachine``/``$$.Execution``, and failed with a KeyError when they were removed). Without a
+  The given object is now ``$$`` (JSONPath ``$$``, intrinsic arguments, JSONata ``$states.context``)
+  exactly as given, as AWS answers it: ``{}`` is ``$$`` = ``{}`` and a partial object is not filled in
+  (AWS-validated snapshots in LocalStack's test_state_context_object). LocalStack's own bookkeeping keeps
+  the interpreter's Context object (it reads ``$$.StateMachine``/``$$.Execution`` and failed with a
+  KeyError when they were replaced). Without a ``context``, ``$$.State.RetryCount`` is
+  ``stateConfiguration.retrierRetryCount`` (undocumented by AWS; the closest documented value). Without a
   mock, ``context`` is refused with a ValidationException, and so is a ``Task`` (task token) for a state
   that is not a ``.sync``/``.waitForTaskToken`` Task, in AWS's words.
 - Python exception text reached the caller (the ``States.Runtime`` causes above, ``InvalidDefinition``
@@ -236,6 +237,16 @@ def invalid_definition_message(message: str) -> str:
     return f"Invalid State Machine Definition: '{reason}'"
 
 
+def backoff_seconds(interval: float, rate: float, count: int, max_delay: float) -> float:
+    """``IntervalSeconds * BackoffRate ** count``, capped by ``MaxDelaySeconds`` (LocalStack's default cap is
+    AWS's largest, 31622401 s): a huge ``retrierRetryCount`` under a huge ``MaxAttempts`` overflowed a float
+    (``OverflowError``), which reached the caller as Python text."""
+    try:
+        return min(interval * rate**count, max_delay)
+    except OverflowError:
+        return max_delay
+
+
 def retry_decision(retrier: Any, retrier_index: int) -> Callable[[Any], None]:
     """Drop-in for ``MockedStateExecution.with_retry_state_id``: the retrier's decision for the mocked
     attempt, reported and never waited for."""
@@ -253,8 +264,12 @@ def retry_decision(retrier: Any, retrier_index: int) -> Callable[[Any], None]:
         if count >= retrier.max_attempts.attempts:
             env.stack.append(RetrierOutcome.Failed)
             return
-        interval = retrier.interval_seconds.seconds * retrier.backoff_rate.rate**count
-        interval = min(interval, retrier.max_delay_seconds.max_delays_seconds)
+        interval = backoff_seconds(
+            retrier.interval_seconds.seconds,
+            retrier.backoff_rate.rate,
+            count,
+            retrier.max_delay_seconds.max_delays_seconds,
+        )
         details = env.inspection_data.setdefault("errorDetails", {})
         details["retryIndex"] = retrier_index
         details["retryBackoffIntervalSeconds"] = int(interval)
@@ -263,44 +278,64 @@ def retry_decision(retrier: Any, retrier_index: int) -> Callable[[Any], None]:
     return decide
 
 
-def overlay_context(env: Any) -> None:
-    """Lay the request's Context object over ``$$`` (each given top-level object replaces the
-    interpreter's; ``State`` fields go over the interpreter's). No-op without one."""
-    mock = getattr(env, "mock", None)
-    given = mock.get_context() if mock is not None and hasattr(mock, "get_context") else None
-    if given is None:
-        return
+def context_seen(env: Any) -> Any:
+    """``$$`` as the state under test sees it.
+
+    With a ``context`` in the request it is that object exactly as given: AWS answers ``$$`` = ``{}`` for
+    ``{}`` and ``{"Execution": {}, "State": {}, "StateMachine": {}}`` for empty objects, filling in nothing
+    (LocalStack's AWS-validated snapshot test_state_context_object_edge_cases[EMPTY, EMPTY_OBJECTS]).
+    Without one it is the interpreter's, with ``State.RetryCount`` set to ``stateConfiguration.
+    retrierRetryCount``: AWS does not document ``$$`` for that case; both count "retry attempts that have
+    occurred", so that is the documented-closest value. Outside TestState: the interpreter's, untouched."""
     data = env.states.context_object.context_object_data
-    runtime_state = dict(data.get("State") or {})
-    data.update(given)
-    data["State"] = {**runtime_state, **(given.get("State") or {})}
+    mock = getattr(env, "mock", None)
+    if mock is None or not hasattr(mock, "get_context"):
+        return data
+    given = mock.get_context()
+    if given is not None:
+        return given
+    configuration = getattr(mock, "_state_configuration", None) or {}
+    count = configuration.get("retrierRetryCount")
+    state = data.get("State")
+    if count and isinstance(state, dict):
+        return {**data, "State": {**state, "RetryCount": count}}
+    return data
+
+
+def reads_context_seen(read: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a ``$$`` reader (a JSONPath ``$$...`` string, an intrinsic function's ``$$...`` argument): it
+    reads ``context_seen`` instead of the interpreter's Context object, which LocalStack's own code keeps
+    reading (``$$.StateMachine``, ``$$.Execution``, the task token, the retry counter)."""
+
+    @functools.wraps(read)
+    def seen(self: Any, env: Any) -> Any:
+        context_object = env.states.context_object
+        own = context_object.context_object_data
+        shown = context_seen(env)
+        if shown is own:
+            return read(self, env)
+        context_object.context_object_data = shown
+        try:
+            return read(self, env)
+        finally:
+            context_object.context_object_data = own
+
+    setattr(seen, _MARK, True)
+    return seen
 
 
 def frame_with_context() -> Any:
-    """Drop-in for ``TestStateEnvironment.as_frame_of``: LocalStack *replaced* ``$$`` by the given object
-    there, so a frame lost ``$$.StateMachine``, which it reads next (KeyError 'StateMachine')."""
+    """Drop-in for ``TestStateEnvironment.as_frame_of``: LocalStack *replaced* the interpreter's Context
+    object by the given one there, so a frame lost ``$$.StateMachine``, which it reads next (KeyError
+    'StateMachine'). The interpreter keeps its own; ``$$`` readers see the given one (``context_seen``)."""
 
     def as_frame_of(cls: Any, env: Any, event_history_frame_cache: Any = None) -> Any:
-        overlay_context(env)
         return cls.as_inner_frame_of(
             env=env, variable_store=env.variable_store, event_history_frame_cache=event_history_frame_cache
         )
 
     setattr(as_frame_of, _MARK, True)
     return classmethod(as_frame_of)
-
-
-def mocked_context_applied(eval_state_input: Callable[..., None]) -> Callable[..., None]:
-    """Wrap ``CommonStateField._eval_state_input``: under TestState with a ``context``, ``$$`` is that
-    object from the moment the state is entered (its ``State`` fields over the interpreter's)."""
-
-    @functools.wraps(eval_state_input)
-    def apply_context(self: Any, env: Any) -> None:
-        overlay_context(env)
-        eval_state_input(self, env)
-
-    setattr(apply_context, _MARK, True)
-    return apply_context
 
 
 def _parse_tree(definition: str, state_name: str | None) -> Any:
@@ -448,7 +483,12 @@ def install() -> None:
     if not getattr(TestStateAmazonStateLanguageParser.parse, _MARK, False):
         parse_once(ParseOnce())
 
-    from localstack.services.stepfunctions.asl.component.state.state import CommonStateField
+    from localstack.services.stepfunctions.asl.component.common.string.string_expression import (
+        StringContextPath,
+    )
+    from localstack.services.stepfunctions.asl.component.intrinsic.argument.argument import (
+        ArgumentContextPath,
+    )
     from localstack.services.stepfunctions.asl.component.test_state.state.execution import (
         MockedStateExecution,
     )
@@ -468,8 +508,10 @@ def install() -> None:
     if not getattr(TestStateEnvironment.as_frame_of, _MARK, False):
         TestStateEnvironment.as_frame_of = frame_with_context()  # type: ignore[method-assign]
 
-    if not getattr(CommonStateField._eval_state_input, _MARK, False):
-        CommonStateField._eval_state_input = mocked_context_applied(CommonStateField._eval_state_input)  # type: ignore[method-assign]
+    if not getattr(StringContextPath._eval_body, _MARK, False):
+        StringContextPath._eval_body = reads_context_seen(StringContextPath._eval_body)  # type: ignore[method-assign]
+    if not getattr(ArgumentContextPath._eval_argument, _MARK, False):
+        ArgumentContextPath._eval_argument = reads_context_seen(ArgumentContextPath._eval_argument)  # type: ignore[method-assign]
 
     validate = TestStateStaticAnalyser.validate_mock_result_matches_api_shape
     if not getattr(validate, _MARK, False):

@@ -12,7 +12,13 @@ AWS references:
   reads "The JSONata expression '<expr>' specified for the field '<field>' returned nothing
   (undefined)." (as AWS reports it in executions, e.g. umccr's data-sharing handler tests).
 - ``EvaluationFailedEventDetails`` (API reference): the history event of "an evaluation failure ... when
-  a JSONata expression throws an error".
+  a JSONata expression throws an error", with ``location``, "the location of the field in the state".
+- The field a cause names is a path in the state, ``/`` between keys: AWS's cause "The JSONata expression
+  '$states.input.pushLocation' specified for the field 'Arguments/Input/pushLocation' returned nothing
+  (undefined)." (a real execution quoted in umccr's data-sharing tests) and AWS's Step Functions power for
+  Kiro ("specified for the field 'Arguments/ClusterId'"); array elements as ``[i]``.
+- "All built-in JSONata functions and operators in the 2.0.6 specification are supported, with one
+  exception: $eval is not available—use $parse instead" (transforming-data.html above).
 
 Failed before: every execution here ended ``States.Runtime`` with ``PackageException(Installation of
 java 21 failed.)`` (LocalStack 2026.3.0 evaluates JSONata in a JVM it downloads first).
@@ -190,9 +196,63 @@ def test_undefined_result_fails_with_query_evaluation_error(
     assert result["error"] == "States.QueryEvaluationError"
     assert result["cause"] == (
         "An error occurred while executing the state 'P' (entered at the event id #2). "
-        "The JSONata expression '$states.input.nothing' specified for the field 'missing' "
+        "The JSONata expression '$states.input.nothing' specified for the field 'Output/missing' "
         "returned nothing (undefined)."
     )
+
+
+@pytest.mark.parametrize(
+    ("state", "field"),
+    [
+        ({"Output": {"a": {"b": ["{% 1 %}", "{% $states.input.nothing %}"]}}}, "Output/a/b[1]"),
+        ({"Output": ["{% $states.input.nothing %}"]}, "Output[0]"),
+        ({"Assign": {"x": {"y": "{% $states.input.nothing %}"}}}, "Assign/x/y"),
+        ({"Output": "{% $states.input.nothing %}"}, "Output"),
+        (
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "f", "Payload": {"k": "{% $states.input.nothing %}"}},
+            },
+            "Arguments/Payload/k",
+        ),
+        (
+            {
+                "Type": "Map",
+                "Items": "{% [1] %}",
+                "ItemSelector": {"k": "{% $states.input.nothing %}"},
+                "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}},
+            },
+            "ItemSelector/k",
+        ),
+    ],
+    ids=["nested-array", "top-array", "assign", "whole-output", "task-arguments", "map-item-selector"],
+)
+def test_cause_names_the_field_path(
+    run: Callable[..., dict[str, Any]], state: dict[str, Any], field: str
+) -> None:
+    """Before: the cause named the last key only (``b`` or ``y``); AWS names the path from the state's
+    field."""
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "End": True, **state}},
+    }
+    result = run(machine, {"a": 1})
+    assert (result["status"], result["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert f"specified for the field '{field}' returned nothing (undefined)." in result["cause"]
+
+
+def test_eval_is_not_available(run: Callable[..., dict[str, Any]]) -> None:
+    """Before: ``$eval`` evaluated its argument (jsonata-python has it). AWS removes it, so calling it is
+    calling an unbound name: JSONata's T1006, a States.QueryEvaluationError; ``$parse`` is the replacement."""
+    result = run(single({"v": "{% $eval('1 + 1') %}"}))
+    assert (result["status"], result["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert result["cause"].endswith(
+        "The JSONata expression '$eval('1 + 1')' specified for the field 'Output/v' threw an error during "
+        "evaluation. T1006: Attempted to invoke a non-function"
+    ), result["cause"]
+    assert output_of(run(single({"v": "{% $parse('[1, 2]') %}"}))) == {"v": [1, 2]}
 
 
 @pytest.mark.parametrize(

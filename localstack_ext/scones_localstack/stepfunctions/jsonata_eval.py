@@ -24,6 +24,7 @@ evaluator, so nothing can start the JVM.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NoReturn
 
@@ -33,6 +34,8 @@ from scones_localstack.stepfunctions.jsonata_functions import STEP_FUNCTIONS_FUN
 
 _MARK: Final[str] = "_scones_jsonata"
 UNDEFINED: Final[object] = object()
+# JSONata 2.0.6 built-ins Step Functions removes (bound to nothing, so a call is JSONata's T1006).
+UNAVAILABLE_FUNCTIONS: Final[tuple[str, ...]] = ("eval",)
 
 
 class JSONataEvaluationError(Exception):
@@ -58,7 +61,13 @@ def _lambda(function: Callable[..., Any]) -> Any:
 
 @functools.cache
 def _functions() -> dict[str, Any]:
-    return {name: _lambda(function) for name, function in STEP_FUNCTIONS_FUNCTIONS.items()}
+    """Step Functions' functions, and ``$eval`` unbound: "``$eval`` is not available—use ``$parse``
+    instead" (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html), so a call
+    fails as JSONata fails any call of an unbound name (T1006 "Attempted to invoke a non-function")."""
+    return {
+        **{name: _lambda(function) for name, function in STEP_FUNCTIONS_FUNCTIONS.items()},
+        **dict.fromkeys(UNAVAILABLE_FUNCTIONS),
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -131,8 +140,8 @@ def _fail(env: Any, cause: str, jsonata_state: bool) -> NoReturn:
     if jsonata_state:
         name = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
         details = EvaluationFailedEventDetails(error=name.error_name, cause=cause)
-        if env.next_field_name:
-            details["location"] = env.next_field_name
+        if location := field_name(env):
+            details["location"] = location
         event = FailureEvent(
             env=env,
             error_name=name,
@@ -158,8 +167,79 @@ def _fail(env: Any, cause: str, jsonata_state: bool) -> NoReturn:
     )
 
 
+class FieldPath(threading.local):
+    """The field being evaluated, as AWS names it in a cause and in ``EvaluationFailedEventDetails.location``:
+    relative to the state, ``/`` before each object key, ``[i]`` after each array index (``Output/v``,
+    ``Arguments/Input/pushLocation``, ``Assign/x``, ``Output/items[1]``). LocalStack only kept the last
+    component's name (the key, ``v``). One per thread: each execution, and each Map/Parallel branch, is
+    evaluated on its own thread."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def text(self) -> str | None:
+        return "".join(self.parts) or None
+
+
+FIELD_PATH: Final[FieldPath] = FieldPath()
+
+
+def _within(part: Callable[[Any], str], eval_body: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a component's ``_eval_body``: ``part(component)`` is on the field path while it evaluates."""
+
+    @functools.wraps(eval_body)
+    def evaluate_within(self: Any, env: Any) -> None:
+        if not FIELD_PATH.parts:  # not under a field named above: LocalStack's naming (the key)
+            eval_body(self, env)
+            return
+        FIELD_PATH.parts.append(part(self))
+        try:
+            eval_body(self, env)
+        finally:
+            FIELD_PATH.parts.pop()
+
+    return evaluate_within
+
+
+def _field(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A top-level field opens a new path (a Catch's or Choice's own ``Output`` is not nested in it)."""
+
+    def enter(eval_body: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(eval_body)
+        def evaluate_field(self: Any, env: Any) -> None:
+            saved, FIELD_PATH.parts = FIELD_PATH.parts, [name]
+            try:
+                eval_body(self, env)
+            finally:
+                FIELD_PATH.parts = saved
+
+        return evaluate_field
+
+    return enter
+
+
+def _indexed_array(self: Any, env: Any) -> None:
+    """``JSONataTemplateValueArray``/``AssignTemplateValueArray`` with ``[i]`` on the path per element."""
+    values = []
+    named = bool(FIELD_PATH.parts)
+    for index, value in enumerate(self.values):
+        if named:
+            FIELD_PATH.parts.append(f"[{index}]")
+        try:
+            value.eval(env)
+        finally:
+            if named:
+                FIELD_PATH.parts.pop()
+        values.append(env.stack.pop())
+    env.stack.append(values)
+
+
+def field_name(env: Any) -> str | None:
+    return FIELD_PATH.text() or env.next_field_name
+
+
 def _described(expression: str, env: Any) -> str:
-    field = env.next_field_name
+    field = field_name(env)
     where = f" specified for the field '{field}'" if field else ""
     return f"The JSONata expression '{expression}'{where}"
 
@@ -167,9 +247,13 @@ def _described(expression: str, env: Any) -> str:
 def evaluate_in_state(env: Any, expression: str, *, jsonata_state: bool, allow_undefined: bool) -> Any:
     """Evaluate a state's expression with ``$states`` (JSONata states only) and the workflow variables;
     failures become the state's failure (see ``_fail``)."""
+    from scones_localstack.stepfunctions.test_state import context_seen
+
     bindings = _variables(env)
     if jsonata_state:
-        bindings["states"] = env.states._states_data
+        states = env.states._states_data
+        context = context_seen(env)
+        bindings["states"] = states if context is states.get("context") else {**states, "context": context}
     try:
         result = evaluate(expression, bindings)
     except JSONataEvaluationError as failure:
@@ -202,13 +286,34 @@ def _evaluate_text(expression: str) -> Any:
 
 def install() -> None:
     """Evaluate JSONata in-process everywhere LocalStack does; idempotent."""
+    from localstack.services.stepfunctions.asl.component.common.assign.assign_decl import AssignDecl
+    from localstack.services.stepfunctions.asl.component.common.assign.assign_template_binding import (
+        AssignTemplateBinding,
+    )
+    from localstack.services.stepfunctions.asl.component.common.assign.assign_template_value_array import (
+        AssignTemplateValueArray,
+    )
+    from localstack.services.stepfunctions.asl.component.common.jsonata.jsonata_template_binding import (
+        JSONataTemplateBinding,
+    )
     from localstack.services.stepfunctions.asl.component.common.jsonata.jsonata_template_value import (
         JSONataTemplateValue,
     )
+    from localstack.services.stepfunctions.asl.component.common.jsonata.jsonata_template_value_array import (
+        JSONataTemplateValueArray,
+    )
+    from localstack.services.stepfunctions.asl.component.common.outputdecl import Output
+    from localstack.services.stepfunctions.asl.component.common.parargs import Arguments
     from localstack.services.stepfunctions.asl.component.common.query_language import QueryLanguageMode
     from localstack.services.stepfunctions.asl.component.common.string import string_expression
     from localstack.services.stepfunctions.asl.component.state.state_choice.comparison.comparison import (
         ConditionStringJSONata,
+    )
+    from localstack.services.stepfunctions.asl.component.state.state_execution.state_map.item_selector import (  # noqa: E501
+        ItemSelector,
+    )
+    from localstack.services.stepfunctions.asl.component.state.state_execution.state_map.items.items import (
+        ItemsJSONata,
     )
     from localstack.services.stepfunctions.asl.jsonata import jsonata as localstack_jsonata
 
@@ -226,9 +331,19 @@ def install() -> None:
 
     # The field a cause names: LocalStack records each component's class name as the "field" unless it
     # names one, so a template value overwrote its key ('JSONataTemplateValueTerminalStringJSONata').
-    # Template values now keep their binding's key; a Choice condition is AWS's field 'Condition'.
+    # Template values now keep their binding's key; a Choice condition is AWS's field 'Condition'; and
+    # Output, Arguments and Assign name the whole path (FieldPath).
     JSONataTemplateValue._field_name = lambda self: None  # type: ignore[method-assign]
     ConditionStringJSONata._field_name = lambda self: "Condition"  # type: ignore[method-assign]
+    Output._eval_body = _field("Output")(Output._eval_body)  # type: ignore[method-assign]
+    Arguments._eval_body = _field("Arguments")(Arguments._eval_body)  # type: ignore[method-assign]
+    AssignDecl._eval_body = _field("Assign")(AssignDecl._eval_body)  # type: ignore[method-assign]
+    ItemSelector._eval_body = _field("ItemSelector")(ItemSelector._eval_body)  # type: ignore[method-assign]
+    ItemsJSONata._eval_body = _field("Items")(ItemsJSONata._eval_body)  # type: ignore[method-assign]
+    for binding in (JSONataTemplateBinding, AssignTemplateBinding):
+        binding._eval_body = _within(lambda self: f"/{self.identifier}", binding._eval_body)  # type: ignore[method-assign]
+    JSONataTemplateValueArray._eval_body = _indexed_array  # type: ignore[method-assign]
+    AssignTemplateValueArray._eval_body = _indexed_array  # type: ignore[method-assign]
     string_expression.StringJSONata._eval_body = string_jsonata  # type: ignore[method-assign]
     string_expression.StringVariableSample._eval_body = variable_sample  # type: ignore[method-assign]
     # Anything else that evaluates goes through LocalStack's lazy pointer: set it, so the JVM bridge is

@@ -352,3 +352,71 @@ def test_map_items_and_item_selector(run: Callable[..., dict[str, Any]]) -> None
         },
     }
     assert output_of(run(machine, {"keys": ["a", "skip", "b"]})) == ["a#0", "b#1"]
+
+
+def test_choice_condition_is_named_by_its_rule(run: Callable[..., dict[str, Any]]) -> None:
+    """A Choice stops at the first rule that matches; an undefined Condition in rule 1 is named
+    ``Choices[1]/Condition`` (AWS's path for a rule's field, as for any other field)."""
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "C",
+        "States": {
+            "C": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Condition": "{% false %}", "Next": "A"},
+                    {"Condition": "{% $states.input.nothing %}", "Next": "A"},
+                ],
+                "Default": "A",
+            },
+            "A": {"Type": "Succeed"},
+        },
+    }
+    result = run(machine, {"a": 1})
+    assert (result["status"], result["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert "specified for the field 'Choices[1]/Condition' returned nothing (undefined)." in result["cause"]
+
+
+def test_non_boolean_condition_is_a_query_evaluation_error(run: Callable[..., dict[str, Any]]) -> None:
+    """Before: ``States.Runtime`` with the cause ``RuntimeError(Expected Condition to produce a boolean result
+    ...)``, Python text. ASL appendix A: States.QueryEvaluationError covers "an incorrectly typed result"."""
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "C",
+        "States": {
+            "C": {"Type": "Choice", "Choices": [{"Condition": "{% 1 %}", "Next": "A"}], "Default": "A"},
+            "A": {"Type": "Succeed"},
+        },
+    }
+    result = run(machine)
+    assert (result["status"], result["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert result["cause"].endswith(
+        "The JSONata expression '1' specified for the field 'Choices[0]/Condition' returned a "
+        "non-boolean result."
+    ), result["cause"]
+    assert not PYTHON_TEXT.search(result["cause"])
+
+
+def test_catcher_output_is_named_by_its_catcher(sfn: Any) -> None:
+    """A Catcher's own ``Output`` is named under it (``Catch[1]/Output/v``), here through TestState with a
+    mocked error (the first catcher does not match it)."""
+    state = {
+        "QueryLanguage": "JSONata",
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "f", "Payload": {}},
+        "Catch": [
+            {"ErrorEquals": ["Other"], "Next": "N"},
+            {"ErrorEquals": ["States.ALL"], "Output": {"v": "{% $states.input.nothing %}"}, "Next": "N"},
+        ],
+        "Next": "N",
+    }
+    machine = {"StartAt": "T", "States": {"T": state, "N": {"Type": "Succeed"}}}
+    out = sfn.test_state(
+        definition=json.dumps(machine),
+        stateName="T",
+        input="{}",
+        mock={"errorOutput": {"error": "Boom", "cause": "c"}},
+    )
+    assert out["error"] == "States.QueryEvaluationError", out
+    assert "specified for the field 'Catch[1]/Output/v' returned nothing (undefined)." in out["cause"], out

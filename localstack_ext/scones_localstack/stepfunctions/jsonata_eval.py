@@ -36,6 +36,7 @@ _MARK: Final[str] = "_scones_jsonata"
 UNDEFINED: Final[object] = object()
 # JSONata 2.0.6 built-ins Step Functions removes (bound to nothing, so a call is JSONata's T1006).
 UNAVAILABLE_FUNCTIONS: Final[tuple[str, ...]] = ("eval",)
+_INDEX: Final[str] = "_scones_index"
 
 
 class JSONataEvaluationError(Exception):
@@ -176,6 +177,7 @@ class FieldPath(threading.local):
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.scope = ""  # "Choices[1]/" or "Catch[0]/" while a Choice rule or a Catcher evaluates
 
     def text(self) -> str | None:
         return "".join(self.parts) or None
@@ -207,7 +209,7 @@ def _field(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     def enter(eval_body: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(eval_body)
         def evaluate_field(self: Any, env: Any) -> None:
-            saved, FIELD_PATH.parts = FIELD_PATH.parts, [name]
+            saved, FIELD_PATH.parts = FIELD_PATH.parts, [FIELD_PATH.scope + name]
             try:
                 eval_body(self, env)
             finally:
@@ -216,6 +218,45 @@ def _field(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
         return evaluate_field
 
     return enter
+
+
+def _scoped(kind: str, eval_body: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a Choice rule's or a Catcher's ``_eval_body``: its own fields are named under it
+    (``Choices[1]/Condition``, ``Catch[0]/Output/v``); the index is set when the state is built."""
+
+    @functools.wraps(eval_body)
+    def evaluate_scoped(self: Any, env: Any) -> None:
+        index = getattr(self, _INDEX, None)
+        saved = FIELD_PATH.scope
+        FIELD_PATH.scope = "" if index is None else f"{kind}[{index}]/"
+        try:
+            eval_body(self, env)
+        finally:
+            FIELD_PATH.scope = saved
+
+    return evaluate_scoped
+
+
+def _indexing(items: str, init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap ``ChoicesDecl.__init__``/``CatchDecl.__init__``: each rule or catcher learns its index."""
+
+    @functools.wraps(init)
+    def indexed(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        for index, item in enumerate(getattr(self, items, None) or []):
+            setattr(item, _INDEX, index)
+
+    return indexed
+
+
+def condition_jsonata(self: Any, env: Any) -> None:
+    """``ConditionStringJSONata._eval_body``: a Condition that is not a boolean fails the state with
+    States.QueryEvaluationError ("an incorrectly typed result", ASL appendix A); LocalStack raised a
+    RuntimeError whose Python text became an execution's cause."""
+    self.string_jsonata.eval(env=env)
+    if not isinstance(env.stack[-1], bool):
+        env.stack.pop()
+        _fail(env, f"{_described(self.string_jsonata.expression, env)} returned a non-boolean result.", True)
 
 
 def _indexed_array(self: Any, env: Any) -> None:
@@ -293,6 +334,8 @@ def install() -> None:
     from localstack.services.stepfunctions.asl.component.common.assign.assign_template_value_array import (
         AssignTemplateValueArray,
     )
+    from localstack.services.stepfunctions.asl.component.common.catch.catch_decl import CatchDecl
+    from localstack.services.stepfunctions.asl.component.common.catch.catcher_decl import CatcherDecl
     from localstack.services.stepfunctions.asl.component.common.jsonata.jsonata_template_binding import (
         JSONataTemplateBinding,
     )
@@ -306,6 +349,8 @@ def install() -> None:
     from localstack.services.stepfunctions.asl.component.common.parargs import Arguments
     from localstack.services.stepfunctions.asl.component.common.query_language import QueryLanguageMode
     from localstack.services.stepfunctions.asl.component.common.string import string_expression
+    from localstack.services.stepfunctions.asl.component.state.state_choice.choice_rule import ChoiceRule
+    from localstack.services.stepfunctions.asl.component.state.state_choice.choices_decl import ChoicesDecl
     from localstack.services.stepfunctions.asl.component.state.state_choice.comparison.comparison import (
         ConditionStringJSONata,
     )
@@ -334,7 +379,12 @@ def install() -> None:
     # Template values now keep their binding's key; a Choice condition is AWS's field 'Condition'; and
     # Output, Arguments and Assign name the whole path (FieldPath).
     JSONataTemplateValue._field_name = lambda self: None  # type: ignore[method-assign]
-    ConditionStringJSONata._field_name = lambda self: "Condition"  # type: ignore[method-assign]
+    ConditionStringJSONata._field_name = lambda self: None  # type: ignore[method-assign]
+    ConditionStringJSONata._eval_body = _field("Condition")(condition_jsonata)  # type: ignore[method-assign]
+    ChoicesDecl.__init__ = _indexing("rules", ChoicesDecl.__init__)  # type: ignore[method-assign]
+    CatchDecl.__init__ = _indexing("catchers", CatchDecl.__init__)  # type: ignore[method-assign]
+    ChoiceRule._eval_body = _scoped("Choices", ChoiceRule._eval_body)  # type: ignore[method-assign]
+    CatcherDecl._eval_body = _scoped("Catch", CatcherDecl._eval_body)  # type: ignore[method-assign]
     Output._eval_body = _field("Output")(Output._eval_body)  # type: ignore[method-assign]
     Arguments._eval_body = _field("Arguments")(Arguments._eval_body)  # type: ignore[method-assign]
     AssignDecl._eval_body = _field("Assign")(AssignDecl._eval_body)  # type: ignore[method-assign]

@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from localstack.runtime import hooks
 
+from scones_localstack import deferred_imports
+
+# Not a hook: plux imports this module to load the hooks below, before it runs any of them (LocalStack's own
+# hooks included), and Step Functions' modules, which they import, pull moto's Batch and EC2 backends
+# (~1.3 s of start-up) unless the package is deferred first. A module-level call needs no new entry point.
+deferred_imports.install()
+
 
 @hooks.on_runtime_create()
 def cache_definition_parsing() -> None:

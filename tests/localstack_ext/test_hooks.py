@@ -61,3 +61,34 @@ print(json.dumps({
 def test_every_hook_order_patches_every_importer(order: tuple[str, ...]) -> None:
     patched = run_probe(PROBE, *order)
     assert patched == dict.fromkeys(patched, True)
+
+
+DEFERRED_PROBE = """
+import json, sys, time
+began = time.perf_counter()
+from scones_localstack import hooks  # what plux imports first; it defers moto.batch
+hooks.cache_definition_parsing()  # imports Step Functions' task-state factory, which imports moto.batch.utils
+from localstack.services.stepfunctions.asl.component.state.state_execution.state_task.service import (
+    state_task_service_batch,
+)
+imported = {name: name in sys.modules for name in ("moto.batch.utils", "moto.batch.models", "moto.ec2")}
+import moto.batch
+backends = moto.batch.batch_backends  # the first read of what __init__ defines runs it
+print(json.dumps({
+    "before": imported,
+    "job status": state_task_service_batch.JobStatus.SUCCEEDED.value,
+    "after": "moto.batch.models" in sys.modules and "moto.ec2" in sys.modules,
+    "backends": type(backends).__name__,
+}))
+"""
+
+
+def test_moto_batch_and_ec2_load_only_when_batch_is_used() -> None:
+    """Step Functions' Batch task imports one enum from moto.batch.utils; with the package deferred that
+    import no longer loads moto's Batch and EC2 backends (~1.3 s of every start), and the backend is still
+    there, complete, for the first caller that reads it."""
+    out = run_probe(DEFERRED_PROBE)
+    assert out["before"] == {"moto.batch.utils": True, "moto.batch.models": False, "moto.ec2": False}
+    assert out["job status"] == "SUCCEEDED"
+    assert out["after"] is True
+    assert out["backends"] == "BackendDict"

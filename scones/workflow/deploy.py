@@ -1,14 +1,17 @@
 """Idempotent create-or-update of everything the workflow needs, with the same calls for both targets.
 
-Order (scones.workflow.resources.KINDS): bucket → roles → model upload → functions → state machine →
-SageMaker model, endpoint config, endpoint (waits until InService). Re-running with nothing changed makes
+Order (scones.workflow.resources.KINDS): bucket → roles → model upload, then two lanes side by side, since
+neither needs the other: functions → state machine, and SageMaker model → endpoint config → endpoint (waits
+until InService; minutes on AWS, the slowest step locally too). Re-running with nothing changed makes
 no change: unchanged function code is detected by ``CodeSha256``; SageMaker models and configs are
 immutable, so they are named by content hash and the endpoint is only updated when its config name differs.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,24 +65,50 @@ def model_archive(source: Path | None) -> bytes:
     )
 
 
-def deploy_steps(
-    session: WorkflowSession, archive: bytes, changed: Callable[[str], None]
-) -> list[tuple[ResourceKind[Any], Any]]:
-    """(kind, spec) pairs in creation order: what deploy ensures, one resource each."""
+Step = tuple[ResourceKind[Any], Any]  # (kind, spec): one resource to ensure
+
+
+def deploy_stages(
+    session: WorkflowSession, archive: bytes, changed: Callable[[int], Callable[[str], None]]
+) -> list[list[list[Step]]]:
+    """Stages in order; a stage's lanes run side by side, each lane's steps in order. ``changed(lane)``
+    gives the callback for the kinds of lane number ``lane`` (numbered across stages)."""
     plan = session.plan
-    upload = ModelArchives(session, changed)
+    shared = changed(0)
+    upload = ModelArchives(session, shared)
     model, config, endpoint = endpoint_specs(plan, archive, upload.url)
-    roles, functions = Roles(session, changed), Functions(session, changed)
+    roles = Roles(session, shared)
+    functions, sagemaker = Functions(session, changed(1)), changed(2)
     return [
-        (Buckets(session, changed), session.settings.bucket_name),
-        *((roles, role) for role in plan.all_roles),
-        (upload, archive),
-        *((functions, spec) for spec in plan.functions),
-        (StateMachines(session, changed), plan.state_machine_arn),
-        (Models(session, changed), model),
-        (EndpointConfigs(session, changed), config),
-        (Endpoints(session, changed), endpoint),
+        [
+            [
+                (Buckets(session, shared), session.settings.bucket_name),
+                *((roles, role) for role in plan.all_roles),
+                (upload, archive),
+            ]
+        ],
+        [
+            [
+                *((functions, spec) for spec in plan.functions),
+                (StateMachines(session, functions.changed), plan.state_machine_arn),
+            ],
+            [
+                (Models(session, sagemaker), model),
+                (EndpointConfigs(session, sagemaker), config),
+                (Endpoints(session, sagemaker), endpoint),
+            ],
+        ],
     ]
+
+
+def _ensure_lane(lane: list[Step]) -> None:
+    for kind, spec in lane:
+        try:
+            kind.ensure(spec)
+        except WorkflowError:
+            raise
+        except (ClientError, BotoCoreError) as exc:
+            raise DeployError(f"deploy failed at {kind.kind} {kind.name_of(spec)}: {exc}") from exc
 
 
 def deploy(
@@ -94,18 +123,26 @@ def deploy(
     session = WorkflowSession.of(settings, clients)
     session.check_credentials()
     archive = model_archive(settings.model)
-    changes: list[str] = []
+    lanes: dict[int, list[str]] = {}
+    lock = threading.Lock()
 
-    def changed(line: str) -> None:
-        changes.append(line)
-        log(line)
+    def changed(lane: int) -> Callable[[str], None]:
+        lines = lanes.setdefault(lane, [])
+
+        def record(line: str) -> None:
+            with lock:  # lanes report from two threads: whole lines, one at a time
+                lines.append(line)
+                log(line)
+
+        return record
 
     plan = session.plan
-    for kind, spec in deploy_steps(session, archive, changed):
-        try:
-            kind.ensure(spec)
-        except WorkflowError:
-            raise
-        except (ClientError, BotoCoreError) as exc:
-            raise DeployError(f"deploy failed at {kind.kind} {kind.name_of(spec)}: {exc}") from exc
+    for stage in deploy_stages(session, archive, changed):
+        with ThreadPoolExecutor(max_workers=len(stage), thread_name_prefix="deploy") as pool:
+            outcomes = [pool.submit(_ensure_lane, lane) for lane in stage]
+        # Every lane has finished (a failed lane does not stop the other: an endpoint already being
+        # created on AWS goes on either way); the first lane's error is the one raised.
+        for outcome in outcomes:
+            outcome.result()
+    changes = [line for lane in sorted(lanes) for line in lanes[lane]]  # in lane order, not time order
     return DeployResult(plan, settings.endpoint_name, plan.state_machine_arn, settings.bucket_name, changes)

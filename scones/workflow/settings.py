@@ -7,6 +7,7 @@ the CLI reads ``os.environ``; boto3 itself still honours the standard ``AWS_*`` 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -83,8 +84,13 @@ class WorkflowSettings:
 
     @property
     def waiter_delay(self) -> float:
-        """Short polls locally (LocalStack answers in milliseconds); the stock cadence on AWS."""
-        return 0.25 if self.is_local else 15.0
+        """Short polls locally (LocalStack answers in milliseconds, and a poll that comes a quarter second
+        late is a quarter second of every test session); the stock cadence on AWS."""
+        return 0.05 if self.is_local else 15.0
+
+    def waiter_attempts(self, local_seconds: float, aws_attempts: int) -> int:
+        """A waiter's MaxAttempts: ``local_seconds`` of polls locally, the stock count on AWS."""
+        return math.ceil(local_seconds / self.waiter_delay) if self.is_local else aws_attempts
 
     @property
     def poll_interval(self) -> float:

@@ -76,7 +76,7 @@ class Functions(ResourceKind[FunctionSpec]):
         """Wait, and on failure say why Lambda failed the function (StateReason), not just that it did."""
         config: Any = {
             "Delay": self.settings.waiter_delay if self.settings.is_local else 2,
-            "MaxAttempts": 120,
+            "MaxAttempts": self.settings.waiter_attempts(60, 120),
         }
         try:
             self.clients.lambda_.get_waiter(waiter).wait(FunctionName=name, WaiterConfig=config)  # type: ignore[call-overload]

@@ -148,13 +148,13 @@ class Endpoints(_SageMakerKind):
             self.changed(f"updated endpoint {spec.name} to {spec.config_name}")
         sm.get_waiter("endpoint_in_service").wait(
             EndpointName=spec.name,
-            WaiterConfig={"Delay": s.waiter_delay, "MaxAttempts": 240 if s.is_local else 120},  # type: ignore[typeddict-item]
+            WaiterConfig={"Delay": s.waiter_delay, "MaxAttempts": s.waiter_attempts(60, 120)},  # type: ignore[typeddict-item]
         )
 
     def delete(self, resource: Resource) -> None:
-        sm = self.clients.sagemaker
+        sm, s = self.clients.sagemaker, self.settings
         self.gone_is_fine(lambda: sm.delete_endpoint(EndpointName=resource.name))
         sm.get_waiter("endpoint_deleted").wait(
             EndpointName=resource.name,
-            WaiterConfig={"Delay": self.settings.waiter_delay, "MaxAttempts": 240},  # type: ignore[typeddict-item]
+            WaiterConfig={"Delay": s.waiter_delay, "MaxAttempts": s.waiter_attempts(60, 240)},  # type: ignore[typeddict-item]
         )

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # LocalStack for `docker compose up`: our pinned localstack-core plus our extensions, run in host mode
 # inside the container exactly as `scones up` runs it without Docker. The image also carries the
 # stand-in endpoint's venv (Python 3.11) and the Lambda function-runtime venv (Python 3.13), because

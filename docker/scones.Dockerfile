@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The scones CLI (Python 3.11) for the one-shot `deploy` service of docker-compose.yml, and for any
 # other command run against the stack: `docker compose run --rm deploy <command>`.
 #
@@ -22,6 +21,7 @@ RUN python3.11 -m venv .venv \
 
 FROM python:3.11-slim-trixie
 COPY --from=build /opt/scones/ /opt/scones/
+COPY docker/cli-entrypoint.sh /opt/scones/docker/cli-entrypoint.sh
 RUN groupadd --system --gid 10001 scones \
  && useradd --system --uid 10001 --gid scones --create-home --home-dir /home/scones scones \
  && mkdir -p /opt/scones/.scones \
@@ -32,5 +32,6 @@ ENV PATH=/opt/scones/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1
 USER 10001:10001
 WORKDIR /opt/scones
-ENTRYPOINT ["scones"]
+# `scones "$@"`; under compose, a plain `deploy` with no model yet says so and exits 0 (see the script).
+ENTRYPOINT ["/opt/scones/docker/cli-entrypoint.sh"]
 CMD ["--help"]

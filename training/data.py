@@ -14,6 +14,9 @@ import torch
 from PIL import Image
 
 from training.exceptions import StagingError
+from training.manifest import ManifestRow as ManifestRow  # re-exported: training.manifest owns manifests
+from training.manifest import format_manifest as format_manifest
+from training.manifest import read_manifest
 
 RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,
@@ -21,15 +24,6 @@ RESAMPLE = {
     "bicubic": Image.Resampling.BICUBIC,
     "lanczos": Image.Resampling.LANCZOS,
 }
-
-
-@dataclass(frozen=True)
-class ManifestRow:
-    """One line of a ``.lst`` manifest: CIFAR row index, class label, PNG file name."""
-
-    row: int
-    label: int
-    filename: str
 
 
 @dataclass(frozen=True)
@@ -46,21 +40,6 @@ class Split:
 
     def __len__(self) -> int:
         return len(self.labels)
-
-
-def format_manifest(rows: Sequence[ManifestRow]) -> str:
-    """The original project's ``.lst`` format: ``row<TAB>label<TAB>filename<LF>``, no header."""
-    return "".join(f"{r.row}\t{r.label}\t{r.filename}\n" for r in rows)
-
-
-def read_manifest(path: Path) -> list[ManifestRow]:
-    rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        parts = line.split("\t")
-        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
-            raise StagingError(f"{path}:{number}: expected 'row<TAB>label<TAB>filename', got {line!r}")
-        rows.append(ManifestRow(int(parts[0]), int(parts[1]), parts[2]))
-    return rows
 
 
 def load_split(folder: Path, split: str, limit: int | None = None) -> Split:

@@ -5,6 +5,10 @@ torchvision's ``CIFAR100``), a local archive in the same format (offline users a
 checked), or an already-staged folder. Parsing is torchvision's; only the ``filenames`` entry, which
 torchvision drops, is read from the same pickle. PNGs are written as RGB (the original project's
 matplotlib files are RGBA with alpha 255 everywhere; the RGB pixels are identical).
+
+torchvision is imported only where an archive is parsed: uploading an already-staged folder
+(``scones stage --from-folder``, ``staged_files``) runs without it, e.g. in the CLI image, which leaves out
+the ``train`` extra (docker/scones.Dockerfile).
 """
 
 from __future__ import annotations
@@ -17,18 +21,21 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from PIL import Image
-from torchvision.datasets import CIFAR100
-from torchvision.datasets.utils import extract_archive
 
-from training.data import ManifestRow, format_manifest, read_manifest
 from training.exceptions import DownloadError, StagingError
+from training.manifest import ManifestRow, format_manifest, read_manifest
+
+if TYPE_CHECKING:
+    from torchvision.datasets import CIFAR100
 
 VEHICLE_FINE_LABELS = (8, 48)  # bicycle, motorcycle
-OFFICIAL_URL = CIFAR100.url
-OFFICIAL_MD5 = CIFAR100.tgz_md5
+# torchvision's CIFAR100.url and .tgz_md5, written out so messages need no torchvision (a test compares them)
+OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+OFFICIAL_MD5 = "eb9058c3a382ffc7106e4002c42a8d85"
 SPLITS = ("train", "test")
 
 
@@ -36,13 +43,22 @@ class UnverifiedArchiveWarning(UserWarning):
     """A local archive is used as given: its md5 is not compared with the official one."""
 
 
-class _UnverifiedCIFAR100(CIFAR100):  # type: ignore[misc]
+def _cifar100() -> type[CIFAR100]:
+    from torchvision.datasets import CIFAR100
+
+    return cast("type[CIFAR100]", CIFAR100)
+
+
+def _unverified_cifar100() -> type[CIFAR100]:
     """torchvision's CIFAR100 with every md5 set to None, which ``check_integrity`` treats as
     "the file exists" — for a local archive the user vouches for (e.g. a trimmed CIFAR-format archive)."""
 
-    train_list = [["train", None]]  # noqa: RUF012 - mirrors the parent's class attributes
-    test_list = [["test", None]]  # noqa: RUF012
-    meta = {"filename": "meta", "key": "fine_label_names", "md5": None}  # noqa: RUF012
+    class _UnverifiedCIFAR100(_cifar100()):  # type: ignore[misc]
+        train_list = [["train", None]]  # noqa: RUF012 - mirrors the parent's class attributes
+        test_list = [["test", None]]  # noqa: RUF012
+        meta = {"filename": "meta", "key": "fine_label_names", "md5": None}  # noqa: RUF012
+
+    return cast("type[CIFAR100]", _UnverifiedCIFAR100)
 
 
 @dataclass(frozen=True)
@@ -76,7 +92,7 @@ def _parse(cls: type[CIFAR100], root: Path, download: bool) -> tuple[dict[str, C
 def load_official(cache_dir: Path) -> tuple[dict[str, CifarSplit], list[str]]:
     """Download (once) and md5-verify the official archive into ``cache_dir`` with torchvision."""
     try:
-        return _parse(CIFAR100, cache_dir, download=True)
+        return _parse(_cifar100(), cache_dir, download=True)
     except (OSError, RuntimeError) as exc:  # URLError/HTTPError are OSErrors; a bad md5 is a RuntimeError
         raise DownloadError(
             f"could not download or verify {OFFICIAL_URL} (md5 {OFFICIAL_MD5}) into {cache_dir}: {exc}. "
@@ -94,9 +110,11 @@ def load_local_archive(archive: Path, workdir: Path) -> tuple[dict[str, CifarSpl
         UnverifiedArchiveWarning,
         stacklevel=2,
     )
+    from torchvision.datasets.utils import extract_archive
+
     try:
         extract_archive(str(archive), str(workdir))
-        return _parse(_UnverifiedCIFAR100, workdir, download=False)
+        return _parse(_unverified_cifar100(), workdir, download=False)
     except (OSError, RuntimeError, EOFError, KeyError, pickle.UnpicklingError, tarfile.TarError) as exc:
         raise StagingError(
             f"{archive} is not a CIFAR-100 python archive ({type(exc).__name__}: {exc})"

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from tqdm import tqdm
+from rich.console import Console
+from rich.progress import track
 
 from training.exceptions import UploadError
 
@@ -83,7 +84,15 @@ def upload_files(
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = pool.map(put, todo)
-            for _ in tqdm(results, total=len(todo), desc=f"s3://{bucket}", unit="file", disable=not progress):
+            # rich, a base dependency: uploading runs in the CLI image, which has no train extra (no tqdm)
+            bar = track(
+                results,
+                total=len(todo),
+                description=f"s3://{bucket}",
+                disable=not progress,
+                console=Console(stderr=True),  # stdout keeps the one-line summary, as with tqdm
+            )
+            for _ in bar:
                 pass
     except (ClientError, BotoCoreError) as exc:
         raise UploadError(f"upload to s3://{bucket}/{prefix} failed: {exc}") from exc

@@ -426,3 +426,59 @@ def test_unparsable_path_fails_the_state_without_python_text(sfn: Any) -> None:
     response = sfn.test_state(definition=json.dumps(definition), input="{}")
     assert (response["status"], response["error"]) == ("FAILED", "States.Runtime")
     assert not PYTHON_TEXT.search(response["cause"])
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "message"),
+    [
+        (
+            {"inspectionLevel": "BOGUS", "mock": lambda_mock({})},
+            "1 validation error detected: Value 'BOGUS' at 'inspectionLevel' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [INFO, DEBUG, TRACE]",
+        ),
+        (
+            {"mock": {**lambda_mock({}), "fieldValidationMode": "LOOSE"}},
+            "1 validation error detected: Value 'LOOSE' at 'mock.fieldValidationMode' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [STRICT, PRESENT, NONE]",
+        ),
+        (
+            {"mock": {"errorOutput": {"error": "E1"}}, "stateConfiguration": {"retrierRetryCount": -1}},
+            "1 validation error detected: Value '-1' at 'stateConfiguration.retrierRetryCount' failed to "
+            "satisfy constraint: Member must have value greater than or equal to 0",
+        ),
+        (
+            {"mock": {}},
+            "A test mock should have only one of the following fields: [result, errorOutput].",
+        ),
+        (
+            {"mock": lambda_mock({}), "variables": "[1]"},
+            "Invalid variables provided: variables must be a JSON object",
+        ),
+        (
+            {"mock": {"result": "[" * 3000 + "]" * 3000}},
+            "Mock result must be a valid JSON object, but got 'array' instead",
+        ),
+    ],
+    ids=[
+        "inspection-level",
+        "field-validation-mode",
+        "negative-retry-count",
+        "empty-mock",
+        "variables",
+        "array",
+    ],
+)
+def test_out_of_model_values_are_validation_errors(
+    localstack: LocalStackHandle, request_fields: dict[str, Any], message: str
+) -> None:
+    """Values the botocore model does not allow, sent by a client that does not validate (botocore sends
+    any enum value; the minimum is checked only with its parameter validation on). Before: an unknown enum
+    ran as the default, ``-1`` retries counted as none, ``{}`` was no mock (the real Lambda was called without
+    a role), ``variables`` that are not an object answered a 500, and an array result named Python's type
+    (``'<class 'list'>'``). Now: ValidationException in AWS's constraint wording (enum sets as the botocore
+    model lists them)."""
+    raw = localstack.client("stepfunctions", parameter_validation=False)
+    with pytest.raises(ClientError) as caught:
+        raw.test_state(definition=json.dumps(TASK), stateName="T", input="{}", **request_fields)
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == ("ValidationException", message)

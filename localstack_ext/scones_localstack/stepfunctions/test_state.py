@@ -61,6 +61,24 @@ INVALID_INPUT: Final[str] = "Invalid State Machine Execution Input: 'input is no
 CONTEXT_NEEDS_MOCK: Final[str] = "TestState does not support Context when a mock is not specified."
 ERROR_OUTPUT_NEEDS_ERROR: Final[str] = "Mock errorOutput must contain an error."
 RUNTIME_CAUSE: Final[str] = "An error occurred while evaluating the state."
+# LocalStack's words for a mock with both fields, which it applies to neither here (AWS's are undocumented).
+MOCK_NEEDS_ONE_FIELD: Final[str] = (
+    "A test mock should have only one of the following fields: [result, errorOutput]."
+)
+VARIABLES_NOT_OBJECT: Final[str] = "Invalid variables provided: variables must be a JSON object"  # our words
+INSPECTION_LEVELS: Final[tuple[str, ...]] = ("INFO", "DEBUG", "TRACE")  # botocore's InspectionLevel
+FIELD_VALIDATION_MODES: Final[tuple[str, ...]] = ("STRICT", "PRESENT", "NONE")  # MockResponseValidationMode
+# A Python type's repr in LocalStack's messages ("got '<class 'list'>' instead") and its JSON name.
+_PYTHON_TYPE = re.compile(r"<class '(\w+)'>")
+_JSON_TYPE_NAMES: Final[dict[str, str]] = {
+    "dict": "object",
+    "list": "array",
+    "str": "string",
+    "int": "number",
+    "float": "number",
+    "bool": "boolean",
+    "NoneType": "null",
+}
 INTERNAL_FAILURE: Final[str] = "The TestState request could not be processed."
 _MARK = "_scones_test_state"
 _PARSER_EXCEPTION: Final[str] = "ASLParserException "  # LocalStack's repr of a syntax error
@@ -158,16 +176,59 @@ def task_context_not_allowed(request: dict[str, Any]) -> bool:
     return not re.search(r"\.(sync(:\d+)?|waitForTaskToken)$", resource)
 
 
+def constraint_violations(request: dict[str, Any]) -> list[str]:
+    """The request's values outside the botocore model's enums and minimums, in AWS's validation words
+    ("Value 'X' at 'path' failed to satisfy constraint: Member must ..."). botocore sends any enum value
+    and checks minimums only when its parameter validation is on; LocalStack accepted them (an unknown
+    ``inspectionLevel`` ran as INFO, a negative ``retrierRetryCount`` as 0)."""
+    violations: list[str] = []
+    given_mock = request.get("mock")
+    mock: dict[str, Any] = given_mock if isinstance(given_mock, dict) else {}
+    configuration = request.get("stateConfiguration")
+    configuration = configuration if isinstance(configuration, dict) else {}
+    for where, value, allowed in (
+        ("inspectionLevel", request.get("inspectionLevel"), INSPECTION_LEVELS),
+        ("mock.fieldValidationMode", mock.get("fieldValidationMode"), FIELD_VALIDATION_MODES),
+    ):
+        if value is not None and value not in allowed:
+            violations.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: Member must satisfy enum value "
+                f"set: [{', '.join(allowed)}]"
+            )
+    for name in ("retrierRetryCount", "mapIterationFailureCount"):
+        value = configuration.get(name)
+        if isinstance(value, int) and value < 0:
+            violations.append(
+                f"Value '{value}' at 'stateConfiguration.{name}' failed to satisfy constraint: Member must "
+                "have value greater than or equal to 0"
+            )
+    return violations
+
+
 def normalise_request(request: dict[str, Any]) -> None:
     """Check and rewrite a TestState request in place, before LocalStack's provider sees it."""
     from localstack.aws.api.stepfunctions import InvalidExecutionInput, ValidationException
 
+    if violations := constraint_violations(request):
+        count = len(violations)
+        raise ValidationException(
+            f"{count} validation error{'s' if count > 1 else ''} detected: {'; '.join(violations)}"
+        )
     if request.get("input") is not None:
         try:
             json.loads(request["input"])
         except ValueError:
             raise InvalidExecutionInput(INVALID_INPUT) from None
+    if request.get("variables") is not None:
+        try:
+            variables = json.loads(request["variables"])
+        except ValueError:
+            variables = None
+        if not isinstance(variables, dict):
+            raise ValidationException(VARIABLES_NOT_OBJECT)
     mock = request.get("mock")
+    if mock is not None and not mock.get("result") and mock.get("errorOutput") is None:
+        raise ValidationException(MOCK_NEEDS_ONE_FIELD)  # {} was no mock: the real service was called
     if request.get("context") is not None and not mock:
         raise ValidationException(CONTEXT_NEEDS_MOCK)
     if not mock:
@@ -205,7 +266,7 @@ def shape_output(output: dict[str, Any]) -> dict[str, Any]:
 def aws_shaped_test_state(test_state: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap ``StepFunctionsProvider.test_state``: AWS's request rules in, AWS's shapes out."""
     from localstack.aws.api import CommonServiceException, ServiceException
-    from localstack.aws.api.stepfunctions import InvalidDefinition
+    from localstack.aws.api.stepfunctions import InvalidDefinition, ValidationException
 
     @functools.wraps(test_state)
     def checked(self: Any, context: Any, request: dict[str, Any], **kwargs: Any) -> Any:
@@ -217,6 +278,11 @@ def aws_shaped_test_state(test_state: Callable[..., Any]) -> Callable[..., Any]:
             if message.startswith(("Error=", _PARSER_EXCEPTION)):
                 raise InvalidDefinition(invalid_definition_message(message)) from None
             raise
+        except ValidationException as refused:
+            message = str(getattr(refused, "message", "") or "")
+            if not _PYTHON_TYPE.search(message):
+                raise
+            raise ValidationException(json_type_names(message)) from None
         except ServiceException:
             raise
         except Exception:
@@ -225,6 +291,11 @@ def aws_shaped_test_state(test_state: Callable[..., Any]) -> Callable[..., Any]:
 
     setattr(checked, _MARK, True)
     return checked
+
+
+def json_type_names(message: str) -> str:
+    """``... got '<class 'list'>' instead`` -> ``... got 'array' instead``: JSON's names, not Python's."""
+    return _PYTHON_TYPE.sub(lambda match: _JSON_TYPE_NAMES.get(match.group(1), "value"), message)
 
 
 def invalid_definition_message(message: str) -> str:

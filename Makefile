@@ -2,13 +2,24 @@
 PY := .venv/bin/python
 SETUP := python3 tools/setup.py
 
-.PHONY: setup test demo lint bench clean
+.PHONY: setup test test-clients test-compose demo lint bench clean
 
 setup:
 	@$(SETUP)
 
 test: setup lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --ignore=tests/clients $(PYTEST_ARGS)
+
+# The real-client tests (AWS CLI v1; the SageMaker Python SDK v2 in its own venv, built here): a target of
+# their own so `make test` stays within 10 minutes on 2 cores. .ci/run runs both.
+test-clients: setup
+	@$(SETUP) sdk
+	$(PY) -m pytest tests/clients $(PYTEST_ARGS)
+
+# `docker compose up` from a fresh clone on a real Docker engine (tests/compose, docs/docker.md): it builds
+# the images, so it is not part of `make test`; it skips, saying why, where no engine answers.
+test-compose: setup
+	$(PY) -m pytest tests/compose -s $(PYTEST_ARGS)
 
 lint: setup
 	.venv/bin/ruff check .

@@ -11,7 +11,8 @@ Environments (all git-ignored, under the project root):
   .venv-localstack Python 3.13  localstack-core under a complete constraints file + our extensions
   .venv-lambda     Python 3.13  the function runtime: boto3 only, as the AWS python3.13 runtime
   .venv-endpoint   Python 3.11  the stand-in SageMaker endpoint's own dependencies (onnxruntime ...)
-  .venv-sdk        Python 3.11  the SageMaker Python SDK v2, for the real-client tests (tests/clients)
+  .venv-sdk        Python 3.11  the SageMaker Python SDK v2, for the real-client tests (tests/clients);
+                                built only when named (`tools/setup.py sdk`, run by `make test-clients`)
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Env:
     inputs: list[str] = field(default_factory=list)  # extra files whose content invalidates the stamp
     check: str = "import sys"  # a smoke test run with the env's interpreter
     lint: str | None = None  # constraints/ file of dev-only tools installed on top (the images skip them)
+    optional: bool = False  # built only when named on the command line, not by a plain `setup`
 
 
 ENVS: dict[str, Env] = {
@@ -89,6 +91,7 @@ ENVS: dict[str, Env] = {
         # because it pulls pandas, numpy 2, protobuf, pydantic ... that the project does not need.
         requirements=["sagemaker<3", "boto3"],
         check="import sagemaker, boto3",
+        optional=True,  # a minute of install that only `make test-clients` needs
     ),
 }
 
@@ -274,7 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("envs", nargs="*", metavar="ENV", help=f"which envs: {', '.join(ENVS)} (default all)")
+    defaults = [key for key, env in ENVS.items() if not env.optional]
+    parser.add_argument(
+        "envs",
+        nargs="*",
+        metavar="ENV",
+        help=f"which envs: {', '.join(ENVS)} (default {', '.join(defaults)})",
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even when the stamp matches")
     parser.add_argument("--verbose", action="store_true", help="show pip's output")
     parser.add_argument(
@@ -285,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown env(s) {unknown}; choose from {[*ENVS, *SYSTEM_STEPS]}")
     try:
-        for key in args.envs or [*ENVS, *SYSTEM_STEPS]:
+        for key in args.envs or [*defaults, *SYSTEM_STEPS]:
             if key in SYSTEM_STEPS:
                 if not args.refreeze:
                     SYSTEM_STEPS[key]()

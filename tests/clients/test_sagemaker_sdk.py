@@ -67,7 +67,7 @@ def sdk_env(endpoint_url: str, tmp: Path) -> dict[str, str]:
 
 def run_flow(localstack: LocalStackHandle, tmp: Path) -> dict[str, Any]:
     if not SDK_PYTHON.exists():
-        pytest.skip(f"the SageMaker SDK venv is not built ({SDK_PYTHON}); `make setup` builds it")
+        pytest.skip(f"the SageMaker SDK venv is not built ({SDK_PYTHON}); `make test-clients` builds it")
     png = tmp / "image.png"
     png.write_bytes(sm_helpers.png_bytes())
     args = {
@@ -149,7 +149,7 @@ def test_account_id__asks_the_regional_aws_sts_endpoint_not_the_stack(tmp_path: 
     `endpoint_url=sts_regional_endpoint(region)`, so AWS_ENDPOINT_URL does not apply. The flow's guard refuses
     the host before any lookup, so nothing leaves the machine; no stack is needed."""
     if not SDK_PYTHON.exists():
-        pytest.skip(f"the SageMaker SDK venv is not built ({SDK_PYTHON}); `make setup` builds it")
+        pytest.skip(f"the SageMaker SDK venv is not built ({SDK_PYTHON}); `make test-clients` builds it")
     env = sdk_env("http://127.0.0.1:9", tmp_path)  # port 9 (discard): never contacted
     result = subprocess.run(
         [str(SDK_PYTHON), str(FLOW), "account-id"], capture_output=True, text=True, timeout=120, env=env

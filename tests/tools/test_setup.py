@@ -43,9 +43,19 @@ def test_setup__missing_python_313_says_how_to_get_it(tmp_path: Path) -> None:
 
 
 def _setup_all() -> subprocess.CompletedProcess[str]:
-    envs = ["project", "localstack", "lambda", "endpoint"]
+    """The default set, as `make setup` runs it (no env named)."""
     script = str(PROJECT_ROOT / "tools" / "setup.py")
-    return subprocess.run([sys.executable, script, *envs], capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=600)
+
+
+def test_setup__the_sdk_venv_is_built_only_when_named() -> None:
+    """`make setup` (and so `make test`) leaves the SageMaker SDK's venv out: `make test-clients` builds it
+    by name. The help says which envs the default set holds."""
+    script = str(PROJECT_ROOT / "tools" / "setup.py")
+    result = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True, timeout=60)
+    assert "(default project, localstack, lambda, endpoint)" in " ".join(result.stdout.split())
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    assert "\t@$(SETUP) sdk\n" in makefile.split("test-clients: setup", 1)[1]
 
 
 def test_setup__rerun_rebuilds_nothing() -> None:

@@ -482,3 +482,25 @@ def test_out_of_model_values_are_validation_errors(
         raw.test_state(definition=json.dumps(TASK), stateName="T", input="{}", **request_fields)
     error = caught.value.response["Error"]
     assert (error["Code"], error["Message"]) == ("ValidationException", message)
+
+
+def test_map_items_path_reads_the_given_context(sfn: Any) -> None:
+    """A mocked Map state tested with a Context object: ``ItemsPath`` reads the given
+    ``$$.Execution.Input`` (AWS's snapshot test_state_map_context_object[EXECUTION_INPUT_VALUES]) and the
+    mocked result is the output."""
+    state = {
+        "Type": "Map",
+        "ItemsPath": "$$.Execution.Input.values",
+        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}},
+        "End": True,
+    }
+    out = call(
+        sfn,
+        {"StartAt": "T", "States": {"T": state}},
+        mock={"result": json.dumps(["A", "B"])},
+        context=json.dumps({"Execution": {"Input": {"values": ["a", "b"]}}}),
+        inspectionLevel="DEBUG",
+    )
+    assert out["status"] == "SUCCEEDED", out
+    assert json.loads(out["inspectionData"]["afterItemsPath"]) == ["a", "b"]
+    assert json.loads(out["output"]) == ["A", "B"]

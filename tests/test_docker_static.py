@@ -253,16 +253,28 @@ def test_localstack_image_environment_is_what_scones_up_gives_localstack() -> No
 
 
 def test_images_run_as_non_root() -> None:
-    """LocalStack (host mode), the CLI and the endpoint run as a system user. The endpoint only reads
-    /opt/ml/model and listens on 8080 (SageMaker's "Use Your Own Inference Code with Hosting Services":
-    the container answers /ping and /invocations on port 8080, the model is extracted into /opt/ml/model),
-    none of which needs root. Not checked against real SageMaker here (no AWS account in this project's CI).
-    The train image starts as root only to switch to the checkout's owner (docker/train.sh)."""
-    require_endpoint_dockerfile()
-    for path in (LOCALSTACK_DOCKERFILE, SCONES_DOCKERFILE, ENDPOINT_DOCKERFILE):
+    """LocalStack (host mode) and the CLI run as a system user. The train image starts as root only to
+    switch to the checkout's owner (docker/train.sh)."""
+    for path in (LOCALSTACK_DOCKERFILE, SCONES_DOCKERFILE):
         final = read_dockerfile(path)[-1]
         users = final.all("USER")
         assert users and users[-1].split(":")[0] not in ("root", "0"), path.name
+
+
+def test_endpoint_image_defaults_to_root_for_sagemaker_and_compose_runs_it_as_a_user(
+    compose: dict[str, Any],
+) -> None:
+    """SageMaker "expects all containers to run with root users. Create your container so that it uses only
+    root users. When SageMaker AI runs your container, users that do not have root-level access can cause
+    permissions issues." (Developer Guide, "Custom Inference Code with Hosting Services"). So the image we
+    push keeps root as its default, and creates a system user that the compose service runs it as: locally
+    nothing needs root (tests/compose checks `id -u` in the running container). Whether the server would
+    also run as that user on real SageMaker cannot be checked here (no AWS account)."""
+    require_endpoint_dockerfile()
+    final = read_dockerfile(ENDPOINT_DOCKERFILE)[-1]
+    assert final.all("USER") == [], "SageMaker expects root: no USER in the image pushed to ECR"
+    assert any("useradd --system --uid 10001" in run for run in final.all("RUN"))
+    assert compose["services"]["local_endpoint"]["user"] == "10001:10001"
 
 
 def test_dockerfiles_are_multi_stage_slim_and_exec_form() -> None:

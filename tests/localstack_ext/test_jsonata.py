@@ -420,3 +420,32 @@ def test_catcher_output_is_named_by_its_catcher(sfn: Any) -> None:
     )
     assert out["error"] == "States.QueryEvaluationError", out
     assert "specified for the field 'Catch[1]/Output/v' returned nothing (undefined)." in out["cause"], out
+
+
+@pytest.mark.parametrize(
+    ("state", "field"),
+    [
+        ({"Type": "Wait", "Seconds": "{% $states.input.nothing %}"}, "Seconds"),
+        ({"Type": "Wait", "Timestamp": "{% $states.input.nothing %}"}, "Timestamp"),
+        (
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "f"},
+                "TimeoutSeconds": "{% $states.input.nothing %}",
+            },
+            "TimeoutSeconds",
+        ),
+        ({"Type": "Pass", "Assign": {"x": [1, "{% $states.input.nothing %}"]}}, "Assign/x[1]"),
+    ],
+    ids=["wait-seconds", "wait-timestamp", "task-timeout", "assign-array"],
+)
+def test_other_fields_are_named_as_in_the_definition(sfn: Any, state: dict[str, Any], field: str) -> None:
+    """Before: LocalStack's class names (``SecondsJSONata``, ``TimeoutSecondsJSONata``); the field is named
+    as the definition writes it (through TestState: one state, no deployment)."""
+    definition = {"QueryLanguage": "JSONata", "End": True, **state}
+    out = sfn.test_state(
+        definition=json.dumps(definition), input="{}", roleArn="arn:aws:iam::000000000000:role/r"
+    )
+    assert (out["status"], out["error"]) == ("FAILED", "States.QueryEvaluationError"), out
+    assert f"specified for the field '{field}' returned nothing (undefined)." in out["cause"], out["cause"]

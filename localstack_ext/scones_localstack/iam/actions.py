@@ -14,9 +14,10 @@ uses, and the ARN each one acts on:
   ``function:<name>`` or ``function:<name>:<qualifier>``; ``FunctionName`` may be a name, a partial ARN or a
   full ARN.
 - SageMaker Runtime: ``InvokeEndpoint`` (and ``...WithResponseStream``) is ``sagemaker:InvokeEndpoint``,
-  ``InvokeEndpointAsync`` is ``sagemaker:InvokeEndpointAsync``, on ``endpoint/<name>``; SageMaker writes
-  resource names into its ARNs in lower case (``CreateEndpoint`` answers ``endpoint/myendpoint`` for
-  ``MyEndpoint``), so the name is lower-cased here.
+  ``InvokeEndpointAsync`` is ``sagemaker:InvokeEndpointAsync``, on ``endpoint/<name>``. The name is kept as
+  the caller wrote it: whether AWS lower-cases SageMaker names in the ARN it authorizes is not settled by
+  any AWS page we found (public reports disagree); the workflow's names are lower case, so it cannot matter
+  there.
 - CloudWatch Logs: ``CreateLogStream``/``PutLogEvents`` act on the log stream
   (``log-group:<group>:log-stream:<stream>``), group-level operations on ``log-group:<group>``.
 - Step Functions (prefix ``states``): the ARN the request names (state machine, execution or activity).
@@ -124,7 +125,7 @@ def _lambda(operation: str, params: Mapping[str, Any], where: Where) -> tuple[Ta
 
 def _sagemaker_runtime(operation: str, params: Mapping[str, Any], where: Where) -> tuple[Target, ...]:
     action = "InvokeEndpointAsync" if operation == "InvokeEndpointAsync" else "InvokeEndpoint"
-    name = str(params.get("EndpointName", "")).lower()
+    name = str(params.get("EndpointName", ""))
     return (Target(f"sagemaker:{action}", where.arn("sagemaker", f"endpoint/{name}")),)
 
 

@@ -132,10 +132,12 @@ def bind_gateway_to_listen_host() -> None:
 
 @hooks.on_runtime_create()
 def one_parser_per_service() -> None:
-    """Parsers and serializers cached per service, not per botocore client (see protocol_caches)."""
-    from scones_localstack.protocol_caches import install
+    """Parsers and serializers cached per service, not per botocore client (see protocol_caches); requests
+    they cannot parse refused as AWS refuses them (see request_parsing)."""
+    from scones_localstack import protocol_caches, request_parsing
 
-    install()
+    protocol_caches.install()
+    request_parsing.install()
 
 
 @hooks.on_runtime_create()

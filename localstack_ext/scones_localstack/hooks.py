@@ -98,11 +98,13 @@ def enforce_stepfunctions_limits() -> None:
 def stepfunctions_errors_as_aws() -> None:
     """Fail states keep States.* errors and causes; ResultPath conflicts fail as on AWS (see
     stepfunctions.errors); a mocked test case the mock config lacks is InvalidName
-    (stepfunctions.mock_cases)."""
-    from scones_localstack.stepfunctions import errors, mock_cases
+    (stepfunctions.mock_cases); a ``.$`` field that is not a path or intrinsic is an InvalidDefinition
+    (stepfunctions.definition_checks)."""
+    from scones_localstack.stepfunctions import definition_checks, errors, mock_cases
 
     errors.install()
     mock_cases.install()
+    definition_checks.install()
 
 
 @hooks.on_runtime_create()

@@ -416,16 +416,18 @@ def test_malformed_definitions_answer_aws_errors(sfn: Any, definition: str, stat
     assert not PYTHON_TEXT.search(error["Message"]), error
 
 
-def test_unparsable_path_fails_the_state_without_python_text(sfn: Any) -> None:
+def test_unparsable_path_is_an_invalid_definition(sfn: Any) -> None:
     """``"a.$": "$$$["`` is not a JSONPath. AWS refuses it when validating the definition
     ("SCHEMA_VALIDATION_FAILED: The value for the field 'a.$' must be a valid JSONPath or a valid intrinsic
-    function call", as users quote it); LocalStack's parser accepts it and the evaluation raises. The answer
-    is still AWS-shaped: FAILED, States.Runtime, a plain cause (the remaining difference: AWS answers
-    InvalidDefinition)."""
+    function call", as users quote it); so does this TestState now, instead of failing the state with
+    States.Runtime (tests/localstack_ext/test_definition_validation.py has the other operations)."""
     definition = {"Type": "Pass", "End": True, "Parameters": {"a.$": "$$$["}}
-    response = sfn.test_state(definition=json.dumps(definition), input="{}")
-    assert (response["status"], response["error"]) == ("FAILED", "States.Runtime")
-    assert not PYTHON_TEXT.search(response["cause"])
+    with pytest.raises(ClientError) as caught:
+        sfn.test_state(definition=json.dumps(definition), input="{}")
+    error = caught.value.response["Error"]
+    assert error["Code"] == "InvalidDefinition"
+    assert "The value for the field 'a.$' must be a valid JSONPath" in error["Message"]
+    assert not PYTHON_TEXT.search(error["Message"])
 
 
 @pytest.mark.parametrize(

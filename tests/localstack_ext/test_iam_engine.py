@@ -219,9 +219,31 @@ def test_policy_variables_in_resources() -> None:
     user = f"arn:aws:iam::{ACCOUNT}:user/alice"
     assert decide("s3:GetObject", f"{BUCKET}/home/alice/x", home, principal=user) is iam.Effect.ALLOW
     assert decide("s3:GetObject", f"{BUCKET}/home/bob/x", home, principal=user) is iam.Effect.IMPLICIT_DENY
-    assert (
-        decide("s3:GetObject", f"{BUCKET}/home/alice/x", home) is iam.Effect.IMPLICIT_DENY
-    )  # a role: no username
+    role_session = decide("s3:GetObject", f"{BUCKET}/home/alice/x", home)
+    assert role_session is iam.Effect.IMPLICIT_DENY  # a role session has no aws:username
+    # "IAM JSON policy elements: Version": without 2012-10-17 a variable is a literal string
+    legacy = {"Version": "2008-10-17", "Statement": [home]}
+    literal = f"{BUCKET}/home/${{aws:username}}/x"
+    assert not iam.evaluate(
+        request("s3:GetObject", f"{BUCKET}/home/alice/x", principal=user), [legacy]
+    ).allowed
+    assert iam.evaluate(request("s3:GetObject", literal, principal=user), [legacy]).allowed
+
+
+def test_a_decision_names_the_statement_for_the_deny_log() -> None:
+    """The deny log (issue #16) says which statement decided, so a user sees which one is missing or
+    which one denies."""
+    req = request("s3:DeleteObject", f"{BUCKET}/k")
+    named = iam.Policy.parse(
+        policy(allow("s3:*"), deny("s3:Delete*", Sid="NoDeletes")), "role/app-role/inline"
+    )
+    assert iam.evaluate(req, [named]).describe() == (
+        "ExplicitDeny by statement 'NoDeletes' (#1) of role/app-role/inline (identity-based)"
+    )
+    assert iam.evaluate(req, []).describe() == "ImplicitDeny: no identity-based policy allows it"
+    assert iam.evaluate(request("s3:GetObject", f"{BUCKET}/k"), [named]).describe() == (
+        "Allow by statement #0 of role/app-role/inline (identity-based)"
+    )
 
 
 # --- conditions ------------------------------------------------------------------------------------------

@@ -171,7 +171,11 @@ def _scalar(raw: object) -> str:
 
 
 def _one_key(
-    operator: str, key: str, policy_values: tuple[str, ...], context: Mapping[str, tuple[str, ...]]
+    operator: str,
+    key: str,
+    policy_values: tuple[str, ...],
+    context: Mapping[str, tuple[str, ...]],
+    variables: bool,
 ) -> bool:
     qualifier, _, name = operator.rpartition(":")
     if_exists = name.endswith("IfExists") and name != "IfExists"
@@ -187,7 +191,10 @@ def _one_key(
     if qualifier not in ("", "ForAllValues", "ForAnyValue"):
         raise UnsupportedConditionError(f"condition set qualifier {qualifier!r} is not supported")
     matcher, negated = _OPERATORS[base]
-    resolved = [v for v in (substitute(p, context) for p in policy_values) if v is not None]
+    if variables:
+        resolved = [v for v in (substitute(p, context) for p in policy_values) if v is not None]
+    else:
+        resolved = list(policy_values)
 
     def value_matches(request_value: str) -> bool:
         hit = any(matcher(p, request_value) for p in resolved)
@@ -203,15 +210,18 @@ def _one_key(
     return any(value_matches(r) for r in request_values)
 
 
-def conditions_hold(condition: Mapping[str, object] | None, context: Mapping[str, tuple[str, ...]]) -> bool:
-    """The whole ``Condition`` block: every operator, every key under it, must hold."""
+def conditions_hold(
+    condition: Mapping[str, object] | None, context: Mapping[str, tuple[str, ...]], *, variables: bool = True
+) -> bool:
+    """The whole ``Condition`` block: every operator, every key under it, must hold. ``variables``: replace
+    ``${...}`` policy variables (only policies of ``Version`` 2012-10-17 have them)."""
     if not condition:
         return True
     for operator, block in condition.items():
         if not isinstance(block, Mapping):
             raise UnsupportedConditionError(f"condition {operator!r} must map keys to values")
         for key, raw in block.items():
-            if not _one_key(operator, key, _values(raw), context):
+            if not _one_key(operator, key, _values(raw), context, variables):
                 return False
     return True
 

@@ -117,9 +117,10 @@ class Statement:
     principals: dict[str, tuple[str, ...]] | None  # None: identity-based statement (no principal element)
     not_principals: dict[str, tuple[str, ...]] | None
     condition: Mapping[str, Any] | None
+    variables: bool = True  # policy variables are recognised (Version 2012-10-17)
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any], index: int) -> Statement:
+    def parse(cls, raw: Mapping[str, Any], index: int, *, variables: bool = True) -> Statement:
         effect = raw.get("Effect")
         if effect not in ("Allow", "Deny"):
             raise MalformedPolicyError(f"statement {index}: Effect must be Allow or Deny, not {effect!r}")
@@ -145,13 +146,14 @@ class Statement:
             principals=_principal_entries(raw["Principal"]) if "Principal" in raw else None,
             not_principals=_principal_entries(raw["NotPrincipal"]) if "NotPrincipal" in raw else None,
             condition=condition,
+            variables=variables,
         )
 
     @property
     def uses_context(self) -> bool:
         """Whether deciding this statement reads condition keys (a condition, or a policy variable)."""
         resources = (*self.resources, *(self.not_resources or ()))
-        return bool(self.condition) or any("${" in r for r in resources)
+        return bool(self.condition) or (self.variables and any("${" in r for r in resources))
 
     def matches_action(self, action: str) -> bool:
         if self.not_actions is not None:
@@ -161,7 +163,7 @@ class Statement:
     def matches_resource(self, resource: str, context: Mapping[str, tuple[str, ...]]) -> bool:
         def hit(patterns: tuple[str, ...]) -> bool:
             for pattern in patterns:
-                resolved = substitute(pattern, context)
+                resolved = substitute(pattern, context) if self.variables else pattern
                 if resolved is not None and resource_matches(resolved, resource):
                     return True
             return False
@@ -187,7 +189,7 @@ class Statement:
             return False
         if principal is not None and not self.matches_principal(principal):
             return False
-        return conditions_hold(self.condition, context)
+        return conditions_hold(self.condition, context, variables=self.variables)
 
 
 def _principal_in(entries: Mapping[str, tuple[str, ...]], principal: Principal) -> bool:
@@ -219,7 +221,13 @@ class Policy:
             statements = [statements]
         if not isinstance(statements, list):
             raise MalformedPolicyError(f"{name}: Statement must be an object or a list")
-        return cls(name=name, statements=tuple(Statement.parse(s, i) for i, s in enumerate(statements)))
+        # "IAM JSON policy elements: Version": without "2012-10-17", ${aws:username} and the like are not
+        # recognised as variables and are treated as literal strings
+        variables = raw.get("Version") == "2012-10-17"
+        return cls(
+            name=name,
+            statements=tuple(Statement.parse(s, i, variables=variables) for i, s in enumerate(statements)),
+        )
 
     @property
     def uses_context(self) -> bool:

@@ -31,6 +31,7 @@ Installed from the ``one_parser_per_service`` hook: the parser's error path, nex
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -80,10 +81,9 @@ def mismatch(shape: Any, value: Any) -> str | None:
             return None
         if not isinstance(value, dict):
             return _wrong(value, kind)
-        for name, member in shape.members.items():
-            if member.serialization.get("location"):
-                continue
-            found = mismatch(member, value.get(member.serialization.get("name", name)))
+        members = _body_members(shape)
+        for key, item in value.items():
+            found = mismatch(members.get(key), item)
             if found:
                 return found
         return None
@@ -111,6 +111,17 @@ def mismatch(shape: Any, value: Any) -> str | None:
     else:
         ok = True
     return None if ok else _wrong(value, kind)
+
+
+@functools.lru_cache(maxsize=4096)
+def _body_members(shape: Any) -> dict[str, Any]:
+    """A structure's body members by their JSON name (botocore rebuilds ``members`` on every access: this
+    walk would cost 100-150 us a request without the cache)."""
+    return {
+        member.serialization.get("name", name): member
+        for name, member in shape.members.items()
+        if not member.serialization.get("location")
+    }
 
 
 def _wrong(value: Any, expected_kind: str) -> str:

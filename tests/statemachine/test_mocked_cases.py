@@ -1,6 +1,6 @@
-"""The project's mocked whole-workflow cases (statemachine/mock-config.json) on a real stack started by
-`scones up --mock-config`, with the real workflow deployed (tiny model) and each case run through
-``scones.testing.mocked_cases.run_mocked_case``.
+"""The project's mocked whole-workflow cases (statemachine/mock-config.json) on a real stack started with
+it (the plugin's mocked stack, as `scones up --mock-config` starts one), with the real workflow deployed
+(tiny model) and each case run through ``scones.testing.mocked_cases.run_mocked_case``.
 
 The reference is AWS's "Using mocked service integrations for testing in Step Functions Local": a
 MockConfigFile names ``StateMachines`` -> ``TestCases`` (state name -> mocked response name) and
@@ -19,7 +19,6 @@ the Task states' service answers come from the mock file, which is the feature u
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +37,8 @@ from scones.testing.mocked_cases import (
     mock_config_for,
     run_mocked_case,
 )
-from scones.workflow import WorkflowSettings, deploy
-from scones.workflow.settings import Target
-from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
+from scones.testing.plugin import DeployedWorkflow
+from scones.workflow import WorkflowSettings
 
 ITEM = {"s3_bucket": "scones-workflow", "s3_key": "test/bike_s_000658.png"}
 # The three Lambda tasks every path starts with, in order.
@@ -123,24 +121,12 @@ def test_mock_config_for__rekeys_the_cases_for_another_project() -> None:
 
 
 @pytest.fixture(scope="module")
-def mocked_workflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
-    """A stack of this module's own, started the way a user starts it (`scones up --mock-config`), with the
-    workflow deployed under the default project name the shipped mock config is keyed by."""
-    root = tmp_path_factory.mktemp("mocked")
-    port = stack.free_port()
-    environ = {STATE_DIR.name: str(root / "state")}
-    result = CliRunner().invoke(
-        cli, ["up", "--port", str(port), "--mock-config", str(MOCK_CONFIG)], obj=Config(environ)
-    )
-    settings = StackSettings(port=port, state_root=root / "state")
-    try:
-        assert result.exit_code == 0, result.output
-        tar = pack_model_tar(build_tiny_artifact(root / "artifact"), root / "model.tar.gz")
-        workflow = WorkflowSettings(target=Target.LOCAL, endpoint_url=settings.endpoint_url, model=tar)
-        deployed = deploy(workflow)
-        yield stack.local_client("stepfunctions", settings.endpoint_url), deployed.state_machine_arn
-    finally:
-        stack.stop(settings)
+def mocked_workflow(scones_mocked_workflow: DeployedWorkflow) -> tuple[Any, str]:
+    """The plugin's mocked stack (``scones_mocked_workflow``): started with the shipped mock config re-keyed
+    to the session's state machine, through the same ``StackSettings.sfn_mock_config`` that
+    `scones up --mock-config` fills (the tests above check the option and variable reach it, and how it is
+    passed to LocalStack), with the workflow deployed. One stack for these cases and the plugin's own."""
+    return scones_mocked_workflow.clients.sfn, scones_mocked_workflow.state_machine_arn
 
 
 @pytest.mark.integration

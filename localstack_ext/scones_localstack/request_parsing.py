@@ -182,12 +182,13 @@ def refusal_for(exception: BaseException, context: Any) -> Refusal:
             )
         return Refusal("InvalidArgument", 400, "A value in the request could not be read.")
     # JSON and CBOR protocols.
-    message = "The request body could not be parsed."
+    message = "A value in the request could not be read."
     operation = _requested_operation(context)
     shape = None if operation is None else json_body_shape(operation, protocol)
     if protocol in JSON_PROTOCOLS and shape is not None:
         parsed = body_json(context.request)
-        if parsed is None and context.request.get_data(cache=True):
+        cbor = context.request.mimetype.startswith("application/x-amz-cbor")
+        if parsed is None and not cbor and context.request.get_data(cache=True):
             message = "The request body is not valid JSON."
         elif parsed is not None:
             message = mismatch(shape, parsed) or message

@@ -195,3 +195,30 @@ def test_s3_rest_xml_body_that_is_not_xml(localstack: LocalStackHandle) -> None:
         assert "<Code>MalformedXML</Code>" in response.text
     finally:
         s3.delete_bucket(Bucket="request-parsing")
+
+
+def test_body_of_the_wrong_json_type(localstack: LocalStackHandle) -> None:
+    """A JSON array where the input structure is expected: "Start of list found where not expected."."""
+    assert error_of(sfn(localstack, "ListStateMachines", b"[1]")) == (
+        400,
+        "SerializationException",
+        "Start of list found where not expected.",
+    )
+
+
+def test_lambda_unknown_path_and_unreadable_query_value(localstack: LocalStackHandle) -> None:
+    """restJson1: a path no operation has is 404 UnknownOperationException; a query value that is not an
+    integer (``MaxItems=x``) is refused 400 (Smithy's restJson1 malformed-integer cases cover query values
+    as well as bodies), with no Python text."""
+    unknown = requests.get(
+        f"{localstack.endpoint_url}/2015-03-31/nope/x", headers=_headers("lambda"), timeout=30
+    )
+    assert error_of(unknown)[:2] == (404, "UnknownOperationException")
+    listed = requests.get(
+        f"{localstack.endpoint_url}/2015-03-31/functions/?MaxItems=x", headers=_headers("lambda"), timeout=30
+    )
+    assert error_of(listed) == (
+        400,
+        "InvalidRequestContentException",
+        "A value in the request could not be read.",
+    )

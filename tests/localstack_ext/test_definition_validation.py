@@ -171,3 +171,20 @@ def test_variables_and_jsonata_states_are_not_checked_as_paths(sfn: Any) -> None
     }
     response = sfn.validate_state_machine_definition(definition=json.dumps(definition))
     assert response["result"] == "OK", response
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("OutputPath", "Test"), ("InputPath", "$.a["), ("OutputPath", "$$$[")]
+)
+def test_input_and_output_path_must_be_paths(sfn: Any, field: str, value: str) -> None:
+    """AWS: "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Value must be a valid JSONPath. at
+    /States/Pass/OutputPath'" (CreateStateMachine, quoted in aws-cloudformation/cfn-lint#4078). LocalStack
+    refused "Test" in its parser's words and accepted an unparsable path, which failed at run time."""
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", field: value, "End": True}}}
+    message = invalid_definition(
+        sfn.create_state_machine, name="bad-io-path", definition=json.dumps(definition), roleArn=ROLE
+    )
+    assert message == (
+        "Invalid State Machine Definition: "
+        f"'SCHEMA_VALIDATION_FAILED: Value must be a valid JSONPath. at /States/P/{field}'"
+    )

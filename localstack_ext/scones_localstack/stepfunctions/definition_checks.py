@@ -11,8 +11,9 @@ diagnostic: code ``SCHEMA_VALIDATION_FAILED``, severity ``ERROR``, the location
 ``/States/<StateName>/<FieldName>`` (API reference, ValidateStateMachineDefinitionDiagnostic).
 
 What is checked: every key ending in ``.$`` (at any depth) of a JSONPath state's payload templates
-(Parameters, ResultSelector, ItemSelector, Assign, ItemReader.Parameters, ItemBatcher.BatchInput), in every
-state, nested ones included (Parallel branches, Map processors). A value is valid when LocalStack's own
+(Parameters, ResultSelector, ItemSelector, Assign, ItemReader.Parameters, ItemBatcher.BatchInput), and its
+InputPath and OutputPath ("Value must be a valid JSONPath.", cfn-lint#4078), in every state, nested ones
+included (Parallel branches, Map processors). A value is valid when LocalStack's own
 parsers read it without error, so what passes here also runs: a JSONPath (``$``, ``$.a``, ``$[0]``), a
 Context object path (``$$.Execution.Id``), a variable (``$name.field``) or a States.* intrinsic call.
 JSONata states are left to LocalStack (``.$`` keys mean nothing there).
@@ -31,6 +32,10 @@ _MARK = "_scones_definition_checks"
 
 CODE = "SCHEMA_VALIDATION_FAILED"
 MUST = "must be a valid JSONPath or a valid intrinsic function call"
+# AWS's sentence for an InputPath/OutputPath that is not a path (cfn-lint#4078 quotes CreateStateMachine:
+# "SCHEMA_VALIDATION_FAILED: Value must be a valid JSONPath. at /States/Pass/OutputPath").
+NOT_A_PATH = "Value must be a valid JSONPath."
+PATH_FIELDS = ("InputPath", "OutputPath")
 TEMPLATE_FIELDS = ("Parameters", "ResultSelector", "ItemSelector", "Assign")
 NESTED_TEMPLATE_FIELDS = (("ItemReader", "Parameters"), ("ItemBatcher", "BatchInput"))
 _VARIABLE = re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*")
@@ -38,14 +43,19 @@ _VARIABLE = re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*")
 
 @dataclass(frozen=True)
 class Finding:
-    """One field AWS refuses: the ``.$`` key and where its template is (``/States/P/Parameters``)."""
+    """One field AWS refuses: AWS's sentence for it and where it is (``/States/P/Parameters``: a ``.$`` key
+    is reported at its template, a path field at itself)."""
 
-    field: str
+    message: str
     location: str
 
-    @property
-    def message(self) -> str:
-        return f"The value for the field '{self.field}' {MUST}"
+    @classmethod
+    def dollar_field(cls, field: str, location: str) -> Finding:
+        return cls(f"The value for the field '{field}' {MUST}", location)
+
+    @classmethod
+    def path_field(cls, location: str) -> Finding:
+        return cls(NOT_A_PATH, location)
 
 
 class InvalidPayloadTemplateError(ValueError):
@@ -87,6 +97,10 @@ def _states(states: dict[str, Any], location: str, language: Any) -> Iterator[Fi
 def _state(state: dict[str, Any], location: str, language: Any) -> Iterator[Finding]:
     language = state.get("QueryLanguage", language)
     if language == "JSONPath":
+        for field in PATH_FIELDS:
+            path = state.get(field)
+            if path is not None and not (isinstance(path, str) and is_path(path)):
+                yield Finding.path_field(f"{location}/{field}")
         for field in TEMPLATE_FIELDS:
             yield from _template(state.get(field), f"{location}/{field}")
         for outer, inner in NESTED_TEMPLATE_FIELDS:
@@ -131,7 +145,7 @@ def _children(node: dict[Any, Any], location: str) -> Iterator[Any]:
     for key, value in node.items():
         if isinstance(key, str) and key.endswith(".$"):
             if not (isinstance(value, str) and is_path_or_intrinsic(value)):
-                yield Finding(key, location)
+                yield Finding.dollar_field(key, location)
         else:
             yield value
 
@@ -144,6 +158,12 @@ def is_path_or_intrinsic(value: str) -> bool:
     """Whether LocalStack's interpreter can evaluate ``value`` as a ``.$`` field's value."""
     if value.startswith("States."):
         return _is_intrinsic(value)
+    return is_path(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def is_path(value: str) -> bool:
+    """Whether ``value`` is a JSONPath, a Context object path or a variable path LocalStack can evaluate."""
     if not value.startswith("$"):
         return False
     if value.startswith("$$"):

@@ -5,7 +5,8 @@ Before: LocalStack accepted ``"a.$": "$$$["`` at CreateStateMachine/TestState an
 with States.Runtime; ``"a.$": "States.Format("`` was kept as a literal ``a.$`` key. AWS answers
 ``InvalidDefinition`` "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The value for the
 field 'a.$' must be a valid JSONPath or a valid intrinsic function call at /States/P/Parameters'" (the
-sentence as users quote it from CreateStateMachine, e.g. aws-cloudformation/cfn-lint#4085), and
+sentence as users quote it from CreateStateMachine, e.g. aws-cloudformation/cfn-lint#4085; #4643 quotes
+it with the location, "... function call at /States/Pass/Assign": the template, not the key), and
 ValidateStateMachineDefinition reports it as an ERROR diagnostic ``SCHEMA_VALIDATION_FAILED`` with the
 location ``/States/<StateName>/<FieldName>`` (API reference, ValidateStateMachineDefinitionDiagnostic).
 Real LocalStack (the session stack), boto3.

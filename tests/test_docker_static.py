@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,6 +27,7 @@ import pytest
 import yaml
 
 from tests.helpers.dockerfile import (
+    PipInstall,
     copy_sources,
     dockerignore_patterns,
     env_of,
@@ -195,8 +197,15 @@ def _strip_extras(requirement: str) -> tuple[str, set[str]]:
 
 
 def test_localstack_image_builds_the_setup_py_venvs(setup_envs: dict[str, Any]) -> None:
-    """Same venv names, Python versions, constraints files and pip arguments as the host set-up."""
-    installs = {i.venv: i for i in pip_installs(read_dockerfile(LOCALSTACK_DOCKERFILE))}
+    """Same venv names, Python versions, constraints files and pip arguments as the host set-up (one venv
+    may be installed in several layers: their arguments together are setup.py's, in order)."""
+    installs: dict[str, PipInstall] = {}
+    for i in pip_installs(read_dockerfile(LOCALSTACK_DOCKERFILE)):
+        if i.venv in installs:
+            before = installs[i.venv]
+            assert i.constraints == before.constraints, i.venv
+            i = replace(before, requirements=before.requirements + i.requirements)
+        installs[i.venv] = i
     wanted = {env.name: env for key, env in setup_envs.items() if key in ("localstack", "lambda", "endpoint")}
     assert set(installs) == set(wanted)
     for venv, env in wanted.items():
@@ -210,8 +219,14 @@ def test_localstack_image_builds_the_setup_py_venvs(setup_envs: dict[str, Any]) 
 def test_scones_image_installs_the_project_like_setup_py_minus_dev_and_train(
     setup_envs: dict[str, Any],
 ) -> None:
-    (install,) = pip_installs(read_dockerfile(SCONES_DOCKERFILE))
+    """The project itself is the last install (`-e .`); before it, in a layer of its own, the dependencies
+    pyproject.toml lists without extras, from the same constraints file."""
+    *dependencies, install = pip_installs(read_dockerfile(SCONES_DOCKERFILE))
     env = setup_envs["project"]
+    assert [(d.venv, d.constraints) for d in dependencies] == [(env.name, env.constraints)]
+    dockerfile = SCONES_DOCKERFILE.read_text()
+    assert "['project']['dependencies']" in dockerfile and "optional-dependencies" not in dockerfile
+    install = replace(install, venv_python=dependencies[0].venv_python)
     assert (install.venv, install.constraints) == (env.name, env.constraints)
     assert install.venv_python == env.python == install.base_python
     assert len(install.requirements) == len(env.requirements)

@@ -1,10 +1,11 @@
 """Idempotent create-or-update of everything the workflow needs, with the same calls for both targets.
 
-Order (scones.workflow.resources.KINDS): bucket → roles → model upload, then two lanes side by side, since
-neither needs the other: functions → state machine, and SageMaker model → endpoint config → endpoint (waits
-until InService; minutes on AWS, the slowest step locally too). Re-running with nothing changed makes
-no change: unchanged function code is detected by ``CodeSha256``; SageMaker models and configs are
-immutable, so they are named by content hash and the endpoint is only updated when its config name differs.
+Order (scones.workflow.resources.KINDS), in two stages of two lanes each, side by side since neither lane
+needs the other: bucket → model upload beside the roles; then functions → state machine beside SageMaker
+model → endpoint config → endpoint (waits until InService; minutes on AWS, the slowest step locally too).
+Re-running with nothing changed makes no change: unchanged function code is detected by ``CodeSha256``;
+SageMaker models and configs are immutable, so they are named by content hash and the endpoint is only
+updated when its config name differs.
 """
 
 from __future__ import annotations
@@ -74,18 +75,15 @@ def deploy_stages(
     """Stages in order; a stage's lanes run side by side, each lane's steps in order. ``changed(lane)``
     gives the callback for the kinds of lane number ``lane`` (numbered across stages)."""
     plan = session.plan
-    shared = changed(0)
-    upload = ModelArchives(session, shared)
+    storage = changed(0)
+    upload = ModelArchives(session, storage)
     model, config, endpoint = endpoint_specs(plan, archive, upload.url)
-    roles = Roles(session, shared)
-    functions, sagemaker = Functions(session, changed(1)), changed(2)
+    roles = Roles(session, changed(1))
+    functions, sagemaker = Functions(session, changed(2)), changed(3)
     return [
         [
-            [
-                (Buckets(session, shared), session.settings.bucket_name),
-                *((roles, role) for role in plan.all_roles),
-                (upload, archive),
-            ]
+            [(Buckets(session, storage), session.settings.bucket_name), (upload, archive)],
+            [(roles, role) for role in plan.all_roles],
         ],
         [
             [

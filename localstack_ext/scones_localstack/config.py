@@ -75,6 +75,13 @@ SFN_EXECUTION_RETENTION = _reads("SCONES_SFN_EXECUTION_RETENTION")
 # Seconds of silence after which an unfinished request gets 400 RequestTimeout (default 5, 0: never).
 GATEWAY_BODY_TIMEOUT = _reads("SCONES_GATEWAY_BODY_TIMEOUT_S")
 
+# --- read by IAM enforcement (iam/switch.py) ----------------------------------------------------------------
+# 1: role sessions' requests are evaluated against their policies (issue #16); 0: LocalStack's permissive
+# behaviour. The extension's default is iam/switch.py's DEFAULT_ENFORCE.
+IAM_ENFORCE = _reads("SCONES_IAM_ENFORCE")
+# File (JSON lines) where every denied request is recorded for `scones status`; default: the log only.
+IAM_DENY_LOG = _reads("SCONES_IAM_DENY_LOG")
+
 READ: frozenset[str] = frozenset(_READ)
 
 # --- set for each stand-in endpoint process (sagemaker/processes.py); local_endpoint/settings.py reads them

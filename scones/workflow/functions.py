@@ -96,7 +96,14 @@ class LambdaFunction:
 
 
 def _read_staged_images(scope: Scope) -> tuple[Statement, ...]:
-    return ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{scope.bucket_arn}/*"},)
+    """The objects, and listing the bucket: without ``s3:ListBucket`` S3 answers a missing key with 403
+    AccessDenied instead of 404 NoSuchKey (GetObject API reference, "Permissions"), and the function could
+    no longer tell "no such image" (its ``ImageNotFoundError``) from a real permission problem. Listing
+    shows key names only, never content: the price of an honest error (README, "IAM")."""
+    return (
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{scope.bucket_arn}/*"},
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": scope.bucket_arn},
+    )
 
 
 def _invoke_endpoint(scope: Scope) -> tuple[Statement, ...]:

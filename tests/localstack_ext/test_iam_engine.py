@@ -501,6 +501,8 @@ def _needs(plan: Plan) -> list[tuple[RoleSpec, str, str, str]]:
         ]
     serialize, classify = _function("serialize_image"), _function("classify")
     out.append((serialize.role, serialize.name, "s3:GetObject", f"{bucket}/staged/vehicle.png"))
+    # the error path: a missing image is 404 NoSuchKey (ImageNotFoundError) only with s3:ListBucket
+    out.append((serialize.role, serialize.name, "s3:ListBucket", bucket))
     endpoint = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{plan.settings.endpoint_name}"
     out.append((classify.role, classify.name, "sagemaker:InvokeEndpoint", endpoint))
     machine = plan.state_machine_role
@@ -545,7 +547,6 @@ def _denials(plan: Plan) -> list[tuple[RoleSpec, str, str]]:
     serialize, classify = _function("serialize_image"), _function("classify")
     other_fn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:not-ours"
     return [
-        (serialize.role, "s3:ListBucket", bucket),  # so a missing image is a 403 on AWS, not a 404
         (serialize.role, "s3:PutObject", f"{bucket}/staged/x.png"),
         (serialize.role, "sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/x"),
         (serialize.role, "logs:PutLogEvents", _group(f"/aws/lambda/{classify.name}") + ":log-stream:s"),
@@ -573,10 +574,13 @@ def test_the_workflows_policies_deny_the_rest(role: RoleSpec, action: str, resou
     assert decision.effect is iam.Effect.IMPLICIT_DENY
 
 
-def test_a_missing_image_is_access_denied_for_serialize_on_aws() -> None:
-    """The case the issue opens with: serialize's role has s3:GetObject on the bucket's objects and no
-    s3:ListBucket, so GetObject of a key that does not exist answers 403 AccessDenied naming
-    s3:ListBucket on AWS, where the local stack answers 404 NoSuchKey today."""
+def test_a_missing_image_is_not_found_for_serialize_because_it_may_list_the_bucket() -> None:
+    """The case the issue opens with. GetObject API reference, Permissions: "If you have the s3:ListBucket
+    permission on the bucket, Amazon S3 returns an HTTP status code 404 Not Found error. If you don't have
+    the s3:ListBucket permission, Amazon S3 returns an HTTP status code 403 Forbidden error." Serialize's
+    role holds s3:ListBucket on the bucket (scones/workflow/functions.py says why), so a missing image is a
+    404 and the function's ImageNotFoundError on AWS as locally; with the statement removed it is the 403
+    naming s3:ListBucket."""
     serialize = _function("serialize_image")
     obj = request(
         "s3:GetObject",
@@ -584,7 +588,11 @@ def test_a_missing_image_is_access_denied_for_serialize_on_aws() -> None:
         principal=_session(serialize.role, serialize.name),
     )
     assert iam.evaluate(obj, [serialize.role.policy]).allowed
-    found = iam.missing_object_denial(obj, [serialize.role.policy])
+    assert iam.missing_object_denial(obj, [serialize.role.policy]) is None
+    listing_statement = next(
+        i for i, st in enumerate(serialize.role.policy["Statement"]) if st["Action"] == "s3:ListBucket"
+    )
+    found = iam.missing_object_denial(obj, [_without(serialize.role, listing_statement)])
     assert found is not None
     listing, decision = found
     answer = iam.denial("s3", listing, decision)

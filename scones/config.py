@@ -63,6 +63,16 @@ def _lower(raw: str) -> str:
     return raw.lower()
 
 
+def _switch(raw: str) -> bool:
+    """``1``/``0`` (also true/false, yes/no, on/off), as the extension's iam/switch.py reads it."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be 1 or 0")
+
+
 # --- read by deploy, run, evaluate, cleanup (scones/workflow/settings.py) --------------------------------
 DEFAULT_REGION = "us-east-1"
 DEFAULT_MODEL = PROJECT_ROOT / "artifacts" / "model"
@@ -113,6 +123,12 @@ LAMBDA_SANDBOX: Variable[str | None] = Variable(
 SFN_MOCK_CONFIG: Variable[Path | None] = Variable(
     "SCONES_SFN_MOCK_CONFIG", None, Path, "Step Functions mock config file (passed as SFN_MOCK_CONFIG)"
 )
+# IAM enforcement (issue #16, docs/iam.md): role sessions' requests evaluated against their policies. The
+# one default, passed to LocalStack explicitly by `scones up` and the test stacks ("1"/"0").
+IAM_ENFORCE_DEFAULT = False
+IAM_ENFORCE: Variable[bool] = Variable(
+    "SCONES_IAM_ENFORCE", IAM_ENFORCE_DEFAULT, _switch, "1: role sessions' policies enforced; 0: allow all"
+)
 # The local target's default gateway: the stack's default address.
 DEFAULT_LOCAL_ENDPOINT = f"http://{HOST.default}:{PORT.default}"
 
@@ -161,6 +177,7 @@ LAMBDA_PROCESS_SANDBOX_STATE_FILE = "LAMBDA_PROCESS_SANDBOX_STATE_FILE"  # the s
 LAMBDA_PROCESS_SANDBOX = "LAMBDA_PROCESS_SANDBOX"  # from SCONES_LAMBDA_SANDBOX
 ENDPOINT_CMD = "SCONES_ENDPOINT_CMD"  # the command that starts one stand-in endpoint
 PROJECT_ROOT_VARIABLE = "SCONES_PROJECT_ROOT"  # PYTHONPATH and working directory of the stand-ins
+IAM_DENY_LOG = "SCONES_IAM_DENY_LOG"  # JSON lines of denied requests, for `scones status`
 # LocalStack's own option (mocked test cases, Step Functions Local's format), from SCONES_SFN_MOCK_CONFIG.
 LOCALSTACK_SFN_MOCK_CONFIG = "SFN_MOCK_CONFIG"
 # The extension's settings a user may set in the shell that runs `scones up`: passed on as they are.

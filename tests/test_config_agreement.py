@@ -62,6 +62,8 @@ def test_every_name_scones_sets_on_localstack_is_one_the_extension_reads() -> No
         cfg.ENDPOINT_CMD,
         cfg.PROJECT_ROOT_VARIABLE,
         cfg.GATEWAY_BODY_TIMEOUT_S.name,
+        cfg.IAM_ENFORCE.name,
+        cfg.IAM_DENY_LOG,
         *cfg.PASSED_TO_LOCALSTACK,
     }
     assert ours <= ext.READ, f"set by scones, read by nobody in LocalStack: {sorted(ours - ext.READ)}"
@@ -78,6 +80,8 @@ def test_the_extension_names_the_same_variables_scones_sets() -> None:
         (cfg.GATEWAY_BODY_TIMEOUT_S.name, ext.GATEWAY_BODY_TIMEOUT),
         (cfg.SFN_EXECUTION_RETENTION, ext.SFN_EXECUTION_RETENTION),
         (cfg.ENDPOINT_BODY_TIMEOUT_S, ext.ENDPOINT_BODY_TIMEOUT),
+        (cfg.IAM_ENFORCE.name, ext.IAM_ENFORCE),
+        (cfg.IAM_DENY_LOG, ext.IAM_DENY_LOG),
     ]
     assert [ours for ours, _ in pairs] == [theirs for _, theirs in pairs]
 

@@ -148,3 +148,16 @@ def evaluate_jsonata_in_process() -> None:
     from scones_localstack.stepfunctions.jsonata_eval import install
 
     install()
+
+
+@hooks.on_runtime_create()
+def enforce_iam_policies() -> None:
+    """Role sessions' requests evaluated against their policies, denials in AWS's shapes, when
+    SCONES_IAM_ENFORCE is on (see iam_gateway, docs/iam.md); nothing is installed when it is off."""
+    from scones_localstack.iam.switch import iam_enforced
+
+    if not iam_enforced():
+        return
+    from scones_localstack.iam_gateway import install
+
+    install()

@@ -16,6 +16,8 @@ from scones.config import LAMBDA_RUNTIME, PASSED_TO_LOCALSTACK, PROJECT_ROOT, Co
 
 # Where LocalStack's Lambda executor records the function sandbox it chose, for `status`.
 SANDBOX_STATE_FILE = "lambda-sandbox.json"
+# Where IAM enforcement records denied requests (JSON lines), for `status`.
+IAM_DENY_LOG_FILE = "iam-denials.jsonl"
 
 # What the workflow needs. sagemaker + sagemaker-runtime come from our extension (both must be listed).
 DEFAULT_SERVICES = (
@@ -46,6 +48,8 @@ class StackSettings:
     lambda_sandbox: str | None = None
     # A Step Functions Local MockConfigFile: executions started as `<state machine ARN>#<test case>` use it.
     sfn_mock_config: Path | None = None
+    # IAM policies evaluated for role sessions (docs/iam.md); passed to LocalStack either way.
+    iam_enforce: bool = cfg.IAM_ENFORCE_DEFAULT
 
     @classmethod
     def from_config(
@@ -67,6 +71,7 @@ class StackSettings:
             gateway_body_timeout_s=config.get(cfg.GATEWAY_BODY_TIMEOUT_S),
             lambda_sandbox=config.get(cfg.LAMBDA_SANDBOX),
             sfn_mock_config=_absolute(config.get(cfg.SFN_MOCK_CONFIG, sfn_mock_config)),
+            iam_enforce=config.get(cfg.IAM_ENFORCE),
         )
 
     @property
@@ -76,6 +81,10 @@ class StackSettings:
     @property
     def state_dir(self) -> Path:
         return self.state_root / f"stack-{self.port}"
+
+    @property
+    def iam_deny_log(self) -> Path:
+        return self.state_dir / IAM_DENY_LOG_FILE
 
     @property
     def localstack_python(self) -> Path:
@@ -114,6 +123,8 @@ class StackSettings:
                 cfg.LAMBDA_PROCESS_SANDBOX_STATE_FILE: str(self.state_dir / SANDBOX_STATE_FILE),
                 cfg.ENDPOINT_CMD: f"{self.endpoint_python} -m local_endpoint serve",
                 cfg.PROJECT_ROOT_VARIABLE: str(self.project_root),
+                cfg.IAM_ENFORCE.name: "1" if self.iam_enforce else "0",
+                cfg.IAM_DENY_LOG: str(self.iam_deny_log),
                 "PYTHONUNBUFFERED": "1",
                 # LocalStack's own service-to-service calls (Step Functions -> Lambda, Lambda -> Logs,
                 # execution events) go straight into its request handlers instead of over HTTP

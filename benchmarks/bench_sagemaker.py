@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from scones import stack  # noqa: E402
 from scones.stack.settings import StackSettings  # noqa: E402
+from tests.helpers.roles import allow, ensure_role  # noqa: E402
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar  # noqa: E402
 
 CIFAR = ROOT.parent / "shared" / "data" / "cifar100-vehicles" / "test"
@@ -75,9 +76,15 @@ def main() -> None:
             tar = pack_model_tar(build_tiny_artifact(Path(tmp) / "art"), Path(tmp) / "model.tar.gz")
             s3.create_bucket(Bucket="bench-models")
             s3.upload_file(str(tar), "bench-models", "tiny/model.tar.gz")
+            role = ensure_role(  # the stand-in reads the model as this role
+                stack.local_client("iam", settings.endpoint_url),
+                "bench-sagemaker",
+                "sagemaker",
+                [allow("s3:GetObject", "arn:aws:s3:::bench-models/*")],
+            )
             sm.create_model(
                 ModelName="tiny",
-                ExecutionRoleArn="arn:aws:iam::000000000000:role/bench",
+                ExecutionRoleArn=role,
                 PrimaryContainer={
                     "Image": "local-endpoint",
                     "ModelDataUrl": "s3://bench-models/tiny/model.tar.gz",

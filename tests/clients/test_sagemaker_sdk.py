@@ -77,7 +77,7 @@ def run_flow(localstack: LocalStackHandle, tmp: Path) -> dict[str, Any]:
         "model_tar": str(pack_model_tar(build_tiny_artifact(tmp / "artifact"), tmp / "model.tar.gz")),
         "png": str(png),
         "image_uri": IMAGE_URI,
-        "role": sm_helpers.ROLE,
+        "role": sm_helpers.model_role(localstack.client("sagemaker")),
     }
     start = time.perf_counter()
     result = subprocess.run(

@@ -18,9 +18,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from scones.config import LAMBDA_RUNTIME
+from tests.helpers.roles import allow, iam_client_like, lambda_role, role_arn
 
 FUNCTIONS = Path(__file__).resolve().parents[1] / "localstack_ext" / "functions"
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+ROLE_NAME = "lambda-role"
+ROLE = role_arn(ROLE_NAME)
+# What the test functions do with their role: their logs, and the probe's S3 round trip ("s3" action) in
+# the buckets test_lambda_executor names exec-*.
+ROLE_STATEMENTS = (allow(["s3:PutObject", "s3:GetObject"], "arn:aws:s3:::exec-*/*"),)
+_ROLE_MADE: set[str] = set()  # endpoints whose stack has the role already
 RUNTIME = LAMBDA_RUNTIME  # the runtime the process executor serves (one definition: scones.config)
 # No client retries: a failed first attempt must fail the test, not be hidden (or repeated) by a retry.
 NO_RETRIES = {"mode": "standard", "total_max_attempts": 1}
@@ -63,13 +69,22 @@ def wait_active(client: Any, name: str) -> None:
     client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=ACTIVE_WAIT)
 
 
+def execution_role(client: Any) -> str:
+    """ROLE, created (once per stack) on the stack `client` talks to: a real role, as AWS requires."""
+    endpoint = str(client.meta.endpoint_url)
+    if endpoint not in _ROLE_MADE:
+        lambda_role(iam_client_like(client), ROLE_NAME, ROLE_STATEMENTS)
+        _ROLE_MADE.add(endpoint)
+    return ROLE
+
+
 def create_function(client: Any, name: str, code: bytes, wait: bool = True, **spec: Any) -> str:
     """CreateFunction for `lambda_function.handler` on the test runtime; `spec` adds to or overrides the
     request (a None value leaves the field out). With `wait`, returns once the function is Active."""
     request: dict[str, Any] = {
         "FunctionName": name,
         "Runtime": RUNTIME,
-        "Role": ROLE,
+        "Role": execution_role(client) if "Role" not in spec else None,
         "Handler": "lambda_function.handler",
         "Code": {"ZipFile": code},
         **spec,

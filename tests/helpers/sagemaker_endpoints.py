@@ -15,12 +15,24 @@ import psutil
 
 from tests.helpers.images import solid_png
 from tests.helpers.localstack import LocalStackHandle
+from tests.helpers.roles import allow, ensure_role, iam_client_like, role_arn
 from tests.helpers.shared_data import SHARED_DATA
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
 
 ACCOUNT = "000000000000"
-ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-tests"
+ROLE_NAME = "sagemaker-tests"
+ROLE = role_arn(ROLE_NAME, ACCOUNT)
 MODEL_BUCKET = "sm-tests-models"
+# The model role's buckets: the tests' model and capture buckets, and the SDK flow's own (sdk-bucket-*,
+# model and capture in one). ListBucket lets a missing model answer 404, which the tests of a stand-in
+# failing at start-up rely on; AWS's own message asks for it too.
+_BUCKETS = ("arn:aws:s3:::sm-tests-*", "arn:aws:s3:::sdk-bucket-*")
+ROLE_STATEMENTS = (
+    allow("s3:GetObject", [f"{b}/*" for b in _BUCKETS]),
+    allow("s3:ListBucket", list(_BUCKETS)),
+    allow("s3:PutObject", ["arn:aws:s3:::sm-tests-capture/*", "arn:aws:s3:::sdk-bucket-*/*"]),
+)
+_ROLE_MADE: set[str] = set()
 FAST_WAIT = {"Delay": 0.25, "MaxAttempts": 240}  # the stock waiter would sleep 30 s before its second poll
 NO_RETRY = {"retries": {"mode": "standard", "max_attempts": 1}}
 
@@ -62,8 +74,20 @@ def gone(proc: psutil.Process, timeout: float) -> bool:
     return False
 
 
+def model_role(client: Any) -> str:
+    """ROLE, created (once per stack) on the stack `client` talks to: SageMaker refuses a model whose role
+    does not exist or does not trust sagemaker.amazonaws.com, and the stand-in reads the model as it."""
+    endpoint = str(client.meta.endpoint_url)
+    if endpoint not in _ROLE_MADE:
+        ensure_role(iam_client_like(client), ROLE_NAME, "sagemaker", ROLE_STATEMENTS)
+        _ROLE_MADE.add(endpoint)
+    return ROLE
+
+
 def upload_model(s3: Any, key: str = "tiny/model.tar.gz", tmp: Path | None = None) -> str:
+    """The tiny model in MODEL_BUCKET (and ROLE on the stack, for the model made from it next)."""
     assert tmp is not None
+    model_role(s3)
     tar = pack_model_tar(build_tiny_artifact(tmp / "artifact"), tmp / "model.tar.gz")
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=MODEL_BUCKET)
@@ -103,7 +127,7 @@ def deploy_model(
     """The tiny model as `model`, an endpoint config of the same name, `endpoints` on it: all InService."""
     url = upload_model(s3, key=key, tmp=tmp)
     sm.create_model(
-        ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "x", "ModelDataUrl": url}
+        ModelName=model, ExecutionRoleArn=model_role(sm), PrimaryContainer={"Image": "x", "ModelDataUrl": url}
     )
     create_config(sm, model, model)
     for name in endpoints:

@@ -21,10 +21,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers.localstack import LocalStackHandle
+from tests.helpers.roles import role_arn, states_role
 
 pytestmark = pytest.mark.integration
 
-ROLE = "arn:aws:iam::000000000000:role/sfn"
+ROLE = role_arn("sfn-definitions")  # Pass states only: the role needs no permission
 SENTENCE = "The value for the field '{field}' must be a valid JSONPath or a valid intrinsic function call"
 
 
@@ -43,6 +44,7 @@ def refusal(field: str, location: str = "/States/P/Parameters") -> str:
 
 @pytest.fixture(scope="module")
 def sfn(localstack: LocalStackHandle) -> Any:
+    states_role(localstack.client("iam"), "sfn-definitions")
     return localstack.client("stepfunctions")
 
 

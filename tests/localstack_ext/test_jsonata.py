@@ -36,7 +36,10 @@ from typing import Any
 
 import pytest
 
-ROLE = "arn:aws:iam::000000000000:role/sfn-role"
+from tests.helpers.roles import role_arn, states_role
+
+# The machines' Task states fail while evaluating their arguments, before any call: the role needs nothing.
+ROLE = role_arn("sfn-jsonata")
 THRESHOLD = 0.93
 PYTHON_TEXT = re.compile(r"\b\w*(Error|Exception)\(|Traceback|PackageException|java", re.IGNORECASE)
 
@@ -89,6 +92,7 @@ def single(output: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def sfn(localstack: Any) -> Any:
+    states_role(localstack.client("iam"), "sfn-jsonata")
     return localstack.client("stepfunctions", retries={"mode": "standard", "total_max_attempts": 1})
 
 
@@ -444,8 +448,6 @@ def test_other_fields_are_named_as_in_the_definition(sfn: Any, state: dict[str, 
     """Before: LocalStack's class names (``SecondsJSONata``, ``TimeoutSecondsJSONata``); the field is named
     as the definition writes it (through TestState: one state, no deployment)."""
     definition = {"QueryLanguage": "JSONata", "End": True, **state}
-    out = sfn.test_state(
-        definition=json.dumps(definition), input="{}", roleArn="arn:aws:iam::000000000000:role/r"
-    )
+    out = sfn.test_state(definition=json.dumps(definition), input="{}", roleArn=ROLE)
     assert (out["status"], out["error"]) == ("FAILED", "States.QueryEvaluationError"), out
     assert f"specified for the field '{field}' returned nothing (undefined)." in out["cause"], out["cause"]

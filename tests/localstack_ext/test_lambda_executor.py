@@ -32,6 +32,7 @@ from tests.helpers.lambda_functions import (
     unique_name,
     zip_files,
 )
+from tests.helpers.roles import invoke_functions, states_role
 
 pytestmark = pytest.mark.integration
 
@@ -351,7 +352,7 @@ def test_stepfunctions__lambda_invoke_task_success_and_failure(
     machine = sfn.create_state_machine(
         name=f"exec-sm-{uuid.uuid4().hex[:8]}",
         definition=json.dumps(definition),
-        roleArn="arn:aws:iam::000000000000:role/sfn-role",
+        roleArn=states_role(localstack.client("iam"), "sfn-executor", [invoke_functions(probe)]),
     )["stateMachineArn"]
 
     def run(event: dict[str, Any]) -> dict[str, Any]:

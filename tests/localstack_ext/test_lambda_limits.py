@@ -44,6 +44,7 @@ from botocore.exceptions import ClientError
 
 from tests.helpers.aws_cli import run_aws_cli
 from tests.helpers.lambda_functions import NO_RETRIES, function_factory, poll, zip_files
+from tests.helpers.roles import invoke_functions, states_role
 
 pytestmark = pytest.mark.integration
 
@@ -256,7 +257,7 @@ def run_lambda_task(localstack: Any, lambda_client: Any, name: str, event: dict[
     machine = sfn.create_state_machine(
         name=f"limits-sm-{uuid.uuid4().hex[:8]}",
         definition=json.dumps({"StartAt": "Call", "States": {"Call": task}}),
-        roleArn="arn:aws:iam::000000000000:role/sfn-role",
+        roleArn=states_role(localstack.client("iam"), "sfn-lambda-limits", [invoke_functions(name)]),
     )["stateMachineArn"]
     try:
         execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(event))["executionArn"]

@@ -26,7 +26,9 @@ from typing import Any
 import pytest
 import requests
 
+from tests.helpers.lambda_functions import execution_role
 from tests.helpers.localstack import LocalStackHandle
+from tests.helpers.roles import role_arn, states_role
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +40,13 @@ PYTHON_WORDS = ("Traceback", "exception while calling", "Invalid type when parsi
 SFN_DEFINITION = json.dumps(
     {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
 )
-ROLE = "arn:aws:iam::000000000000:role/sfn"
+ROLE = role_arn("sfn-parsing")  # Pass states only: the role needs no permission
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _real_role(localstack: LocalStackHandle) -> None:
+    """The requests name a real role, as they would on AWS (they are refused before it matters)."""
+    states_role(localstack.client("iam"), "sfn-parsing")
 
 
 def _headers(service: str, **extra: str) -> dict[str, str]:
@@ -152,7 +160,8 @@ def test_lambda_rest_json_wrong_type_is_its_modeled_error(localstack: LocalStack
     a body that is not JSON get it, 400, with the error type in ``x-amzn-ErrorType`` as restJson1 puts it."""
     url = f"{localstack.endpoint_url}/2015-03-31/functions"
     headers = _headers("lambda", **{"Content-Type": "application/json"})
-    body = {"FunctionName": "typed", "Runtime": "python3.12", "Role": ROLE, "Handler": "h.h", "Timeout": "x"}
+    role = execution_role(localstack.client("lambda"))
+    body = {"FunctionName": "typed", "Runtime": "python3.12", "Role": role, "Handler": "h.h", "Timeout": "x"}
     response = requests.post(url, data=json.dumps(body), headers=headers, timeout=30)
     status, code, message = error_of(response)
     assert (status, code, message) == (

@@ -29,9 +29,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers.lambda_functions import NO_RETRIES, create_function, poll, unique_name, zip_files
+from tests.helpers.roles import invoke_functions, role_arn, states_role
 
 QUOTA = 262_144
-ROLE = "arn:aws:iam::000000000000:role/sfn-role"
+ROLE = role_arn("sfn-limits")  # invokes this module's functions (limits-*) and nothing else
 WORKFLOW = Path(__file__).resolve().parents[2] / "statemachine" / "workflow.asl.json"
 PYTHON_TEXT = re.compile(r"\b\w*(Error|Exception)\(|Traceback|Custom Error Names")
 DATA_LIMIT_CAUSE = (
@@ -73,7 +74,9 @@ def sfn(localstack: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def machine(sfn: Any) -> Callable[..., str]:
+def machine(localstack: Any, sfn: Any) -> Callable[..., str]:
+    states_role(localstack.client("iam"), "sfn-limits", [invoke_functions("limits-*")])
+
     def create(definition: dict[str, Any], kind: str = "STANDARD") -> str:
         return str(
             sfn.create_state_machine(

@@ -35,6 +35,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers.localstack import LocalStackHandle
+from tests.helpers.roles import role_arn, states_role
 
 pytestmark = pytest.mark.integration
 
@@ -81,11 +82,14 @@ CONTEXT_TASK = {
     },
 }
 EXECUTION_ARN = "arn:aws:states:us-east-1:000000000000:execution:workflow:run-42"
+# Task calls here are mocked or refused before they run: the role needs no permission.
+ROLE = role_arn("sfn-test-state")
 
 
 @pytest.fixture(scope="module")
 def sfn(localstack: LocalStackHandle) -> Any:
     """A Step Functions client, the service warmed up (its first request loads it: seconds)."""
+    states_role(localstack.client("iam"), "sfn-test-state")
     client = localstack.client("stepfunctions")
     client.test_state(definition=json.dumps({"Type": "Pass", "End": True}), input="{}")
     return client
@@ -232,7 +236,7 @@ def test_invalid_definitions_say_why_in_aws_words(sfn: Any, definition: str, bef
     """Before: the InvalidDefinition message named LocalStack's Python exception (``before``). AWS words it
     "Invalid State Machine Definition: '...'"."""
     with pytest.raises(ClientError) as caught:
-        sfn.test_state(definition=definition, input="{}", roleArn="arn:aws:iam::000000000000:role/r")
+        sfn.test_state(definition=definition, input="{}", roleArn=ROLE)
     error = caught.value.response["Error"]
     assert error["Code"] == "InvalidDefinition"
     assert error["Message"].startswith("Invalid State Machine Definition: '")

@@ -79,6 +79,23 @@ class SageMakerControlPlane(ServiceLifecycleHook):
         finally:
             events.infra_stopping.set()
 
+    def create_model(self, context: RequestContext, request: Mapping[str, Any]) -> ServiceResponse:
+        """While IAM is enforced, a model whose execution role SageMaker cannot assume, or that may not read
+        its model data, is refused as AWS refuses it (see role_checks, model_role); moto accepts any ARN."""
+        from scones_localstack.iam.switch import iam_enforced
+
+        if iam_enforced():
+            from scones_localstack import role_checks
+
+            from . import model_role
+
+            if message := role_checks.model_role_error(request, context.region):
+                raise ValidationException(message)
+            for url in role_checks.model_data_urls(request):
+                if not model_role.may_read(request["ExecutionRoleArn"], context.region, url):
+                    raise ValidationException(role_checks.model_data_error(request, url, context.region))
+        return call_moto(context)
+
     def create_endpoint(self, context: RequestContext, request: Mapping[str, Any]) -> ServiceResponse:
         name = request["EndpointName"]
         key = _key(context, name)
@@ -133,6 +150,7 @@ def dispatch_table(provider: SageMakerControlPlane) -> DispatchTable:
     table: DispatchTable = dict.fromkeys(load_service("sagemaker").operation_names, to_moto)
     table.update(
         {
+            "CreateModel": provider.create_model,
             "CreateEndpoint": provider.create_endpoint,
             "UpdateEndpoint": provider.update_endpoint,
             "DeleteEndpoint": provider.delete_endpoint,

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from . import processes
+from . import model_role, processes
 from .processes import REGISTRY, Key, Standin, StandinSpec, StandinStartupFailed
 from .settings import Settings
 
@@ -77,6 +77,7 @@ def resolve_spec(key: Key, config_name: str, settings: Settings) -> StandinSpec:
         data_capture_config=config.data_capture_config or None,
         container_env=dict(container.get("Environment") or {}),
         startup_timeout=float(timeout),
+        role_arn=str(getattr(model, "execution_role_arn", "") or ""),
     )
 
 
@@ -164,7 +165,15 @@ class EndpointLifecycle:
     ) -> None:
         entry = self.registry.ensure(key)
         try:
-            standin = processes.launch(spec, self.gateway_url, self.settings)
+            credentials = _role_credentials(spec)
+        except model_role.ModelRoleFailure as exc:
+            with self.registry.lock:
+                entry.busy = False
+            failed(str(exc))
+            self.registry.notify()
+            return
+        try:
+            standin = processes.launch(spec, self.gateway_url, self.settings, credentials)
         except OSError as exc:
             with self.registry.lock:
                 entry.busy = False
@@ -271,6 +280,26 @@ class EndpointLifecycle:
                     self.check(key)
                 except Exception:  # the supervisor must survive anything one endpoint does
                     LOG.exception("supervisor check of %s failed", key)
+
+
+def _role_credentials(spec: StandinSpec) -> dict[str, str] | None:
+    """While IAM is enforced, the model role's credentials for the stand-in, its model read checked first
+    (see model_role); None otherwise (the stand-in keeps the account-root key)."""
+    from scones_localstack.iam.switch import iam_enforced
+
+    if not iam_enforced():
+        return None
+    try:
+        credentials = model_role.assume(spec.role_arn, spec.region, spec.model_data_url)
+        model_role.check_model_read(credentials, spec.region, spec.model_data_url)
+    except model_role.ModelRoleFailure:
+        raise
+    except Exception as exc:  # STS/S3 inside LocalStack failed: the endpoint fails, the thread survives
+        LOG.exception("assuming %s for the stand-in of %s failed", spec.role_arn, spec.endpoint_name)
+        raise model_role.ModelRoleFailure(
+            model_role.MODEL_DOWNLOAD_FAILED.format(url=spec.model_data_url)
+        ) from exc
+    return credentials.environment()
 
 
 def _stop_many(standins: list[Standin]) -> None:

@@ -52,6 +52,7 @@ class StandinSpec:
     data_capture_config: dict[str, Any] | None
     container_env: Mapping[str, str] = field(default_factory=dict)
     startup_timeout: float = 120.0
+    role_arn: str = ""  # the model's ExecutionRoleArn, assumed for the stand-in while IAM is enforced
 
 
 @dataclass
@@ -74,9 +75,17 @@ def free_port() -> int:
 
 
 def standin_env(
-    spec: StandinSpec, port: int, gateway_url: str, settings: Settings, base: Mapping[str, str]
+    spec: StandinSpec,
+    port: int,
+    gateway_url: str,
+    settings: Settings,
+    base: Mapping[str, str],
+    credentials: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The stand-in's environment: LocalStack's minus AWS/Python settings, the container's, then ours."""
+    """The stand-in's environment: LocalStack's minus AWS/Python settings, the container's, then ours.
+
+    ``credentials`` (the model role's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, see
+    model_role) replace the account-root key, last, so no container variable can override them."""
     env = {k: v for k, v in base.items() if k not in _DROPPED_ENV and not k.startswith(_DROPPED_ENV_PREFIXES)}
     env.update(spec.container_env)
     env.update(
@@ -98,15 +107,19 @@ def standin_env(
             "NO_PROXY": "127.0.0.1,localhost",
         }
     )
+    if credentials:
+        env.update(credentials)
     return env
 
 
-def launch(spec: StandinSpec, gateway_url: str, settings: Settings) -> Standin:
+def launch(
+    spec: StandinSpec, gateway_url: str, settings: Settings, credentials: Mapping[str, str] | None = None
+) -> Standin:
     port = free_port()
     log_dir = Path(tempfile.gettempdir()) / "scones-endpoints"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{spec.account_id}-{spec.region}-{spec.endpoint_name}-{port}.log"
-    env = standin_env(spec, port, gateway_url, settings, os.environ)
+    env = standin_env(spec, port, gateway_url, settings, os.environ, credentials)
     tmpdir = Path(tempfile.mkdtemp(prefix=f"scones-endpoint-{spec.endpoint_name}-"))
     env["TMPDIR"] = str(tmpdir)
     try:

@@ -1,0 +1,241 @@
+"""Roles as AWS checks them at create time, and the SageMaker stand-in acting as the model's role (issue #16),
+on a real LocalStack of this module's own with IAM enforcement on.
+
+Nothing is mocked: LocalStack runs with our extension, IAM and STS are LocalStack's, the stand-in is a real
+process reading the tiny model from LocalStack's S3. Only AWS itself is out of reach; its wording is quoted
+from what AWS answers callers (cited per test), its behaviour from its documentation:
+- IAM User Guide, "Roles terms and concepts": a role's trust policy names the principals that may assume it.
+- Lambda Developer Guide, "Defining Lambda function permissions with an execution role": Lambda assumes the
+  execution role, which must trust ``lambda.amazonaws.com``.
+- SageMaker Developer Guide, "How to use SageMaker AI execution roles": SageMaker assumes the model's
+  execution role (trusting ``sagemaker.amazonaws.com``) to download the model artifacts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, WaiterError
+
+from scones.testing.stack import LocalStackHandle, start_stack
+from tests.helpers.lambda_functions import create_function, unique_name, zip_files
+from tests.helpers.roles import allow, ensure_role, lambda_role, role_arn
+from tests.helpers.sagemaker_endpoints import FAST_WAIT, create_config, standins
+from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
+
+pytestmark = pytest.mark.integration
+
+ECHO = "def handler(event, context):\n    return event\n"
+MODEL_BUCKET = "role-checks-models"
+# Lambda's answer for a role it cannot assume, missing or untrusting alike (as SDK callers report it from
+# AWS: pdomala/LambdaCDDemo#1 "... (Service: AWSLambdaInternal; Status Code: 400; Error Code:
+# InvalidParameterValueException ...)", serverless/serverless#4384 for a mistyped role ARN).
+LAMBDA_REFUSAL = "The role defined for the function cannot be assumed by Lambda."
+# SageMaker CreateModel's answer, as reported by callers of CreateModel on AWS (a ValidationException).
+MODEL_REFUSAL = (
+    'Could not access model data at {url}. Please ensure that the role "{role}" exists and that its trust '
+    'relationship policy allows the action "sts:AssumeRole" for the service principal '
+    '"sagemaker.amazonaws.com". Also ensure that the role has "s3:GetObject" permissions and that the object '
+    "is located in us-east-1. If your Model uses multiple models or uncompressed models, please ensure that "
+    'the role has "s3:ListBucket" permission.'
+)
+# Without model data (SageMaker's wording for a role it cannot assume, as reported from CreateTransformJob).
+ASSUME_REFUSAL = (
+    "Could not assume role {role}. Please ensure that the role exists and allows principal "
+    "'sagemaker.amazonaws.com' to assume the role."
+)
+# The endpoint's FailureReason when the role cannot download the model (reported from AWS through
+# CloudFormation: aws-samples/cvat-on-aws-china#3).
+DOWNLOAD_FAILURE = (
+    'Failed to download model data for container "container_1" from URL: "{url}". Please ensure that there '
+    "is an object located at the URL and that the role passed to CreateModel has permissions to download the "
+    "object."
+)
+
+
+@pytest.fixture(scope="module")
+def enforced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackHandle]:
+    """A stack of this module's own with enforcement on, whatever the default is."""
+    handle = start_stack(tmp_path_factory.mktemp("role-checks"), iam_enforce=True)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture(scope="module")
+def iam(enforced: LocalStackHandle) -> Any:
+    return enforced.client("iam")
+
+
+@pytest.fixture(scope="module")
+def model_url(enforced: LocalStackHandle, tmp_path_factory: pytest.TempPathFactory) -> str:
+    tmp = tmp_path_factory.mktemp("model")
+    tar = pack_model_tar(build_tiny_artifact(tmp / "artifact"), tmp / "model.tar.gz")
+    s3 = enforced.client("s3")
+    s3.create_bucket(Bucket=MODEL_BUCKET)
+    s3.upload_file(str(tar), MODEL_BUCKET, "tiny/model.tar.gz")
+    return f"s3://{MODEL_BUCKET}/tiny/model.tar.gz"
+
+
+def refusal(call: Any, **request: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**request)
+    error = caught.value.response["Error"]
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    return error["Code"], error["Message"]
+
+
+# -- Lambda ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", ["missing", "trusts-ec2"])
+def test_create_function__role_lambda_cannot_assume_is_refused(
+    enforced: LocalStackHandle, iam: Any, case: str
+):
+    """A role that does not exist, or whose trust policy names only ec2.amazonaws.com, cannot be assumed by
+    Lambda: CreateFunction answers InvalidParameterValueException in AWS's words and creates nothing."""
+    client = enforced.client("lambda")
+    role = role_arn("no-such-role") if case == "missing" else ensure_role(iam, "trusts-ec2", "ec2")
+    name = unique_name("refused")
+    code, message = refusal(
+        create_function, client=client, name=name, code=zip_files({"lambda_function.py": ECHO}), Role=role
+    )
+    assert (code, message) == ("InvalidParameterValueException", LAMBDA_REFUSAL)
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function(FunctionName=name)
+
+
+def test_create_function__a_role_trusting_lambda_is_accepted(enforced: LocalStackHandle, iam: Any):
+    """The same request with a role that trusts lambda.amazonaws.com creates an Active function that runs."""
+    client = enforced.client("lambda")
+    role = lambda_role(iam, "role-checks-fn")
+    name = create_function(
+        client, unique_name("accepted"), zip_files({"lambda_function.py": ECHO}), Role=role
+    )
+    assert client.get_function(FunctionName=name)["Configuration"]["Role"] == role
+    assert client.invoke(FunctionName=name, Payload=b'{"a": 1}')["Payload"].read() == b'{"a": 1}'
+
+
+def test_update_function_configuration__untrusting_role_is_refused(enforced: LocalStackHandle, iam: Any):
+    """UpdateFunctionConfiguration checks a new Role as CreateFunction does (LocalStack checked only its
+    pattern); the function keeps its role."""
+    client = enforced.client("lambda")
+    good = lambda_role(iam, "role-checks-fn")
+    name = create_function(client, unique_name("update"), zip_files({"lambda_function.py": ECHO}), Role=good)
+    bad = ensure_role(iam, "trusts-ec2", "ec2")
+    code, message = refusal(client.update_function_configuration, FunctionName=name, Role=bad)
+    assert (code, message) == ("InvalidParameterValueException", LAMBDA_REFUSAL)
+    assert client.get_function_configuration(FunctionName=name)["Role"] == good
+
+
+# -- SageMaker CreateModel ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", ["missing", "trusts-ec2"])
+def test_create_model__role_sagemaker_cannot_assume_is_refused(
+    enforced: LocalStackHandle, iam: Any, model_url: str, case: str
+):
+    """CreateModel with model data and a role SageMaker cannot assume: ValidationException naming the model
+    data and the role, in AWS's words; no model is created."""
+    sm = enforced.client("sagemaker")
+    role = role_arn("no-such-role") if case == "missing" else ensure_role(iam, "trusts-ec2", "ec2")
+    name = f"refused-{case}"
+    container = {"Image": "local-endpoint", "ModelDataUrl": model_url}
+    code, message = refusal(
+        sm.create_model, ModelName=name, ExecutionRoleArn=role, PrimaryContainer=container
+    )
+    assert (code, message) == ("ValidationException", MODEL_REFUSAL.format(url=model_url, role=role))
+    with pytest.raises(ClientError):
+        sm.describe_model(ModelName=name)
+
+
+def test_create_model__without_model_data_names_the_role(enforced: LocalStackHandle):
+    """Without ModelDataUrl there is nothing to read: the refusal says the role could not be assumed."""
+    role = role_arn("no-such-role")
+    code, message = refusal(
+        enforced.client("sagemaker").create_model,
+        ModelName="refused-no-data",
+        ExecutionRoleArn=role,
+        PrimaryContainer={"Image": "local-endpoint"},
+    )
+    assert (code, message) == ("ValidationException", ASSUME_REFUSAL.format(role=role))
+
+
+# -- the stand-in as the model's role ----------------------------------------------------------------------
+def deploy(sm: Any, name: str, role: str, url: str) -> dict[str, Any]:
+    sm.create_model(
+        ModelName=name,
+        ExecutionRoleArn=role,
+        PrimaryContainer={"Image": "local-endpoint", "ModelDataUrl": url},
+    )
+    create_config(sm, name, name)
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    with contextlib.suppress(WaiterError):
+        sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=FAST_WAIT)
+    return dict(sm.describe_endpoint(EndpointName=name))
+
+
+def test_standin_reads_the_model_as_the_models_role(enforced: LocalStackHandle, iam: Any, model_url: str):
+    """A role allowed s3:GetObject on the model: the endpoint goes InService, and the stand-in holds that
+    role's session (not the account-root key the stack used before): STS names it
+    ``assumed-role/<role>/SageMaker``."""
+    role = ensure_role(
+        iam, "role-checks-model", "sagemaker", [allow("s3:GetObject", f"arn:aws:s3:::{MODEL_BUCKET}/*")]
+    )
+    sm = enforced.client("sagemaker")
+    described = deploy(sm, "as-role", role, model_url)
+    assert described["EndpointStatus"] == "InService", described.get("FailureReason")
+    assert enforced.state is not None
+    env = standins(enforced.state.pid)["as-role"].environ()
+    assert env["AWS_ACCESS_KEY_ID"] != "000000000000" and env.get("AWS_SESSION_TOKEN")
+    caller = boto3.client(
+        "sts",
+        endpoint_url=enforced.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=env["AWS_SESSION_TOKEN"],
+    ).get_caller_identity()
+    assert caller["Arn"] == "arn:aws:sts::000000000000:assumed-role/role-checks-model/SageMaker"
+    sm.delete_endpoint(EndpointName="as-role")
+
+
+def test_create_model__role_that_may_not_read_the_model_is_refused(
+    enforced: LocalStackHandle, iam: Any, model_url: str
+):
+    """A role SageMaker may assume but without s3:GetObject on the model: CreateModel itself refuses it, as
+    AWS does (callers report "Could not access model data at s3://..." from CreateModel for a role whose
+    policy names another bucket), with the same message as for a role it cannot assume."""
+    role = ensure_role(
+        iam, "role-checks-no-read", "sagemaker", [allow("s3:GetObject", "arn:aws:s3:::other/*")]
+    )
+    sm = enforced.client("sagemaker")
+    container = {"Image": "local-endpoint", "ModelDataUrl": model_url}
+    code, message = refusal(
+        sm.create_model, ModelName="no-read", ExecutionRoleArn=role, PrimaryContainer=container
+    )
+    assert (code, message) == ("ValidationException", MODEL_REFUSAL.format(url=model_url, role=role))
+
+
+def test_model_read_denied_later__endpoint_failed_with_aws_reason(
+    enforced: LocalStackHandle, iam: Any, model_url: str
+):
+    """The model's role loses s3:GetObject after CreateModel: the endpoint goes Failed with AWS's reason for
+    a model it could not download, and no stand-in is left running."""
+    readable = [allow("s3:GetObject", f"arn:aws:s3:::{MODEL_BUCKET}/*")]
+    role = ensure_role(iam, "role-checks-revoked", "sagemaker", readable)
+    sm = enforced.client("sagemaker")
+    sm.create_model(
+        ModelName="revoked", ExecutionRoleArn=role, PrimaryContainer={"Image": "x", "ModelDataUrl": model_url}
+    )
+    ensure_role(iam, "role-checks-revoked", "sagemaker", [allow("s3:GetObject", "arn:aws:s3:::other/*")])
+    create_config(sm, "revoked", "revoked")
+    sm.create_endpoint(EndpointName="revoked", EndpointConfigName="revoked")
+    with contextlib.suppress(WaiterError):
+        sm.get_waiter("endpoint_in_service").wait(EndpointName="revoked", WaiterConfig=FAST_WAIT)
+    described = sm.describe_endpoint(EndpointName="revoked")
+    assert described["EndpointStatus"] == "Failed"
+    assert described["FailureReason"] == DOWNLOAD_FAILURE.format(url=model_url)
+    assert enforced.state is not None
+    assert "revoked" not in standins(enforced.state.pid)

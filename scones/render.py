@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the result types only; rendering must not import the evalua
     from scones.demo import ThresholdChoice
     from scones.evaluation.evaluate import EvaluationReport
     from scones.monitor.report import Report
+    from scones.stack.iam_denials import Denial
     from scones.workflow.deploy import DeployResult
     from scones.workflow.plan import Plan
     from scones.workflow.run import RunReport
@@ -221,3 +222,27 @@ def demo_summary(console: Console, timings: Mapping[str, float], report_html: Pa
     console.print(" · ".join(f"{k} {v:.0f}s" for k, v in timings.items()) + f" — total {total:.0f} s")
     if report_html is not None:
         console.print(f"Open the report: {report_html}", highlight=False)
+
+
+def print_iam_status(
+    console: Console, port: int, enforced: bool | None, denials: list[Denial], shown: int
+) -> None:
+    """Whether the stack on ``port`` enforces IAM policies (docs/iam.md) and, when it does, how many
+    requests it denied since it started and the last ``shown`` of them, one line each (time, role, action,
+    resource: what a user needs to see which statement a role lacks)."""
+    switch = "unknown" if enforced is None else ("on" if enforced else "off")
+    console.print(f"IAM enforcement on port {port}: {switch}", highlight=False)
+    if not enforced:
+        return
+    if not denials:
+        console.print("  no request denied since the stack started", highlight=False)
+        return
+    recent = denials[-shown:]
+    more = f", the last {len(recent)}:" if len(recent) < len(denials) else ":"
+    console.print(f"  {len(denials)} requests denied since the stack started{more}", highlight=False)
+    for denial in recent:
+        when = time.strftime("%H:%M:%S", time.localtime(denial.time))
+        role = denial.role.rsplit("/", 1)[-1]
+        console.print(
+            escape(f"  {when}  {role}  {denial.action}  {denial.resource}"), highlight=False, soft_wrap=True
+        )

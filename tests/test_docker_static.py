@@ -255,7 +255,7 @@ def test_localstack_image_environment_is_what_scones_up_gives_localstack() -> No
     image_env = env_of(read_dockerfile(LOCALSTACK_DOCKERFILE)[-1])
     host = StackSettings(port=4566, host="0.0.0.0", project_root=Path(IMAGE_ROOT)).localstack_environment({})
     # per-stack paths on a host; one named volume here
-    host_specific = {"FILESYSTEM_ROOT", "TMPDIR", "LAMBDA_PROCESS_SANDBOX_STATE_FILE"}
+    host_specific = {"FILESYSTEM_ROOT", "TMPDIR", "LAMBDA_PROCESS_SANDBOX_STATE_FILE", "SCONES_IAM_DENY_LOG"}
     for key, value in host.items():
         if key in host_specific:
             assert key == "TMPDIR" or image_env[key].startswith("/var/lib/"), key

@@ -14,6 +14,8 @@ from scones import config as cfg
 from scones import stack
 from scones.commands.options import pass_config
 from scones.config import Config
+from scones.render import print_iam_status
+from scones.stack import iam_denials
 from scones.stack.errors import StackAlreadyRunningError
 from scones.stack.process import known_ports, lambda_sandbox
 from scones.stack.settings import StackSettings
@@ -115,11 +117,13 @@ def down(config: Config, port: int | None) -> None:
 @port_option
 @pass_config
 def status_command(config: Config, port: int | None) -> None:
-    """Say what runs where: the stack per port, its services and its child processes."""
+    """Say what runs where: the stack per port, its services and its child processes, whether it enforces
+    IAM policies, and the requests it denied (docs/iam.md)."""
     base = _settings(config, port)
     chosen = port is not None or config.is_set(cfg.PORT)  # else every stack this state root knows
     ports = [base.port] if chosen else (known_ports(base.state_root) or [base.port])
     table = Table("port", "state", "pid", "services up", "functions / endpoints", "lambda sandbox", "log")
+    iam: list[tuple[int, bool | None, list[iam_denials.Denial]]] = []
     for each in ports:
         current = stack.status(_settings(config, each))
         up_services = sorted(
@@ -128,6 +132,10 @@ def status_command(config: Config, port: int | None) -> None:
         if current.running and current.state:
             state = "[green]healthy[/green]" if current.healthy else "[yellow]starting / unhealthy[/yellow]"
             kinds = _child_kinds(current.children)
+            enforced = iam_denials.enforcement(current.state.pid)
+            since = current.state.started_at
+            denials = iam_denials.read_denials(current.settings.iam_deny_log, since) if enforced else []
+            iam.append((each, enforced, denials))
             table.add_row(
                 str(each),
                 state,
@@ -140,6 +148,8 @@ def status_command(config: Config, port: int | None) -> None:
         else:
             table.add_row(str(each), "[dim]stopped[/dim]", "-", "-", "-", "-", "-")
     console.print(table)
+    for each, enforced, denials in iam:
+        print_iam_status(console, each, enforced, denials, iam_denials.SHOWN)
 
 
 def _child_kinds(children: list[psutil.Process]) -> str:

@@ -27,13 +27,18 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from click.testing import CliRunner
 
+from scones import config as cfg
+from scones.cli import cli
+from scones.stack import iam_denials
 from scones.stack.settings import StackSettings
 from tests.helpers.lambda_functions import NO_RETRIES, RUNTIME, unique_name, wait_active, zip_files
 from tests.helpers.localstack import LocalStackHandle, start_stack
@@ -574,9 +579,55 @@ def test_every_denial_is_in_the_deny_log(stack: LocalStackHandle, bucket: str) -
     )
 
 
-def test_settings_pass_the_switch_and_the_deny_log(tmp_path: Any) -> None:
+def test_settings_pass_the_switch_and_the_deny_log(tmp_path: Path) -> None:
     """``scones up`` passes the switch explicitly ("1"/"0") and the deny log in the stack's state dir."""
     on = StackSettings(state_root=tmp_path, iam_enforce=True).localstack_environment({})
     off = StackSettings(state_root=tmp_path, iam_enforce=False).localstack_environment({})
-    assert (on["SCONES_IAM_ENFORCE"], off["SCONES_IAM_ENFORCE"]) == ("1", "0")
-    assert on["SCONES_IAM_DENY_LOG"] == str(tmp_path / "stack-4566" / "iam-denials.jsonl")
+    assert (on[cfg.IAM_ENFORCE.name], off[cfg.IAM_ENFORCE.name]) == ("1", "0")
+    assert on[cfg.IAM_DENY_LOG] == str(tmp_path / f"stack-{cfg.PORT.default}" / "iam-denials.jsonl")
+
+
+def test_status_says_enforcement_is_on_and_lists_the_denials(stack: LocalStackHandle, bucket: str) -> None:
+    """`scones status` reads the switch from the running LocalStack process and lists the denials since
+    the stack started: the count, then role, action and resource of the most recent ones."""
+    role = make_role(stack, [], prefix="iam-status")
+    with pytest.raises(ClientError):
+        as_role(stack, role, "s3").put_object(Bucket=bucket, Key="status/x", Body=b"x")
+    assert stack.state is not None
+    assert iam_denials.enforcement(stack.state.pid) is True
+    denials = iam_denials.read_denials(stack.settings.iam_deny_log, stack.state.started_at)
+    assert denials[-1].role == f"arn:aws:iam::{ACCOUNT}:role/{role}"
+    assert (denials[-1].action, denials[-1].resource) == ("s3:PutObject", f"arn:aws:s3:::{bucket}/status/x")
+
+    env = {cfg.STATE_DIR.name: str(stack.settings.state_root)}
+    result = CliRunner().invoke(cli, ["status", "--port", str(stack.port)], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"IAM enforcement on port {stack.port}: on" in result.output
+    assert f"{len(denials)} requests denied since the stack started" in result.output
+    assert f"{role}  s3:PutObject  arn:aws:s3:::{bucket}/status/x" in result.output
+
+
+def test_the_deny_log_reader_counts_from_the_start_and_skips_torn_lines(tmp_path: Path) -> None:
+    """The file outlives restarts (the stack's state dir): only lines since ``since`` count, and a torn
+    last line (a write cut short) is skipped, not an error."""
+    path = tmp_path / "denials.jsonl"
+    line = {"principal": "p", "role": "r", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}
+    path.write_text(
+        json.dumps({**line, "time": 10.0}) + "\n" + json.dumps({**line, "time": 20.0}) + "\n" + '{"time": 3'
+    )
+    assert [d.time for d in iam_denials.read_denials(path, since=15.0)] == [20.0]
+    assert len(iam_denials.read_denials(path)) == 2
+    assert iam_denials.read_denials(tmp_path / "absent") == []
+
+
+def test_compose_passes_the_switch_with_the_same_default() -> None:
+    """The compose LocalStack gets SCONES_IAM_ENFORCE from the shell running `docker compose up`, with
+    the default ``scones up`` uses (scones.config.IAM_ENFORCE_DEFAULT); the image sets the same."""
+    import yaml
+
+    compose = yaml.safe_load((cfg.PROJECT_ROOT / "docker-compose.yml").read_text())
+    default = "1" if cfg.IAM_ENFORCE_DEFAULT else "0"
+    environment = compose["services"]["localstack"]["environment"]
+    assert environment[cfg.IAM_ENFORCE.name] == f"${{{cfg.IAM_ENFORCE.name}:-{default}}}"
+    dockerfile = (cfg.PROJECT_ROOT / "docker" / "localstack.Dockerfile").read_text()
+    assert f"{cfg.IAM_ENFORCE.name}={default} " in dockerfile

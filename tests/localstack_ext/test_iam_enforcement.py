@@ -342,6 +342,12 @@ FUNCTION_SOURCE = """
 import boto3, json
 
 def handler(event, context):
+    if event.get("action") == "invoke":
+        try:
+            out = boto3.client("lambda").invoke(FunctionName=event["function"], Payload=b"{}")
+            return {"payload": json.loads(out["Payload"].read())}
+        except Exception as e:
+            return {"error": e.response["Error"]["Code"], "message": e.response["Error"]["Message"]}
     if event.get("action") == "get":
         s3 = boto3.client("s3")
         try:
@@ -434,6 +440,65 @@ def test_a_function_acts_as_its_execution_role(
     assert out["message"].startswith(
         f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{name} is not authorized"
     )
+
+
+def test_a_function_invokes_another_only_when_its_role_allows(stack: LocalStackHandle) -> None:
+    """Lambda -> Lambda with the execution role's session: denied without lambda:InvokeFunction on the
+    callee (403 AccessDeniedException to the caller's code), allowed with it."""
+    callee, _ = make_function(stack, [])
+    denied, denied_role = make_function(stack, [])
+    allowed, _ = make_function(stack, [statement("Allow", "lambda:InvokeFunction", function_arn(callee))])
+    lam = admin(stack, "lambda")
+    event = json.dumps({"action": "invoke", "function": callee}).encode()
+    out = json.loads(lam.invoke(FunctionName=denied, Payload=event)["Payload"].read())
+    assert out["error"] == "AccessDeniedException"
+    assert out["message"].startswith(
+        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{denied_role}/{denied} is not authorized to perform: "
+        f"lambda:InvokeFunction on resource: {function_arn(callee)}"
+    )
+    out = json.loads(lam.invoke(FunctionName=allowed, Payload=event)["Payload"].read())
+    assert out == {"payload": {"echo": {}}}
+
+
+def test_a_functions_denied_log_writes_are_quiet_but_logged(stack: LocalStackHandle) -> None:
+    """AWS drops a function's log writes its role may not make without failing the invocation
+    ("Lambda execution role": AWSLambdaBasicExecutionRole grants them); here too, and the deny log
+    records them so the missing statement is visible."""
+    name, role = make_function(stack, [])
+    out = admin(stack, "lambda").invoke(FunctionName=name, Payload=b'{"x": 2}')
+    assert json.loads(out["Payload"].read()) == {"echo": {"x": 2}}
+
+    def logged() -> set[str]:
+        return {e["action"] for e in deny_log(stack) if e["role"].endswith(f"role/{role}")}
+
+    deadline = time.monotonic() + 15
+    while not logged() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert logged() & {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_a_policy_the_engine_cannot_evaluate_denies_with_a_plain_message(
+    stack: LocalStackHandle, bucket: str
+) -> None:
+    """An operator the engine does not know (LocalStack's IAM accepts an unknown operator with an empty
+    block): the request is denied in S3's shape with a message that says so and points at the log, never
+    allowed and never Python's exception text; the log has the traceback, the deny log the entry."""
+    role = make_role(
+        stack,
+        [
+            statement("Allow", "s3:*", "*"),
+            {**statement("Deny", "s3:DeleteObject", "*"), "Condition": {"StringSomethingNew": {}}},
+        ],
+    )
+    with pytest.raises(ClientError) as excinfo:
+        as_role(stack, role, "s3", name="unknown-op").get_object(Bucket=bucket, Key="in/present.txt")
+    status, code, message = error_of(excinfo)
+    assert (status, code) == (403, "AccessDenied")
+    assert "could not be evaluated" in message and "LocalStack log" in message
+    assert "Error" not in message and "Traceback" not in message
+    entries = [e for e in deny_log(stack) if e["principal"] == session_arn(role, "unknown-op")]
+    assert entries and entries[-1]["reason"].startswith("evaluation failed")
+    assert "UnsupportedConditionError" in stack.log_file.read_text(errors="replace")
 
 
 # --- SageMaker Runtime, Logs -----------------------------------------------------------------------------

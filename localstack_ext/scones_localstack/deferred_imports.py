@@ -43,5 +43,11 @@ def defer(name: str) -> ModuleType | None:
 
 
 def install() -> None:
+    """Runs when plux imports ``scones_localstack.hooks``, before any other hook and any request."""
     for name in DEFERRED:
         defer(name)
+    # The other start-up-path saving (first requests that repeat or eagerly do work, first_requests.py)
+    # rides on this call, the earliest our extension gets; it could be a hook of its own in hooks.py.
+    from scones_localstack import first_requests
+
+    first_requests.install()

@@ -1,0 +1,135 @@
+"""Make each service's first request cheaper: work LocalStack repeats, or does eagerly, for nothing.
+
+Why: the first request to a service pays for its provider and stores, and on the plugin's session set-up
+(stack up + deploy, issue 14: 5 s) six services each pay once, mostly one after the other. Profiled
+(py-spy, deploy of the workflow on a fresh stack), two costs there give nothing back:
+
+* **Region lists.** Every store bundle (one per service and account: ``localstack.services.stores``
+  ``RegionBundle``) asks ``localstack.utils.aws.aws_stack.get_valid_regions_for_service``, which opens a
+  new ``boto3.Session`` each call and so parses botocore's ``endpoints.json``, the service's whole model
+  (for ``endpointPrefix``) and CloudWatch's model (other partitions) again: 60-200 ms a call on two cores,
+  about a second over a deploy. The answer depends only on the installed botocore, so one shared session
+  and one list per service name answer the same.
+* **IAM's managed-policy index.** ``IamProvider.on_after_init`` builds its index of the ~1,400 AWS managed
+  policies (each document JSON-dumped and URL-quoted) on IAM's first request, 0.3 s, though a deploy with
+  inline role policies never reads it. Here it is built on its first read instead: the same dict then.
+
+Nothing here changes an answer: the lists and the index are the ones LocalStack would have built.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+_MARK = "_scones_cached"
+
+
+def cached_region_lists(original: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """``get_valid_regions_for_service`` with one boto3 session and one answer per service name.
+
+    The body is LocalStack 2026.3's (``localstack/utils/aws/aws_stack.py``) with the session shared; each
+    caller gets its own list, as before, so none can change another's.
+    """
+    lock = threading.Lock()
+    answers: dict[str, tuple[str, ...]] = {}
+    sessions: list[Any] = []
+
+    def get_valid_regions_for_service(service_name: str) -> list[str]:
+        answer = answers.get(service_name)
+        if answer is None:
+            with lock:  # botocore's loader caches are plain dicts: one thread fills them at a time
+                answer = answers.get(service_name)
+                if answer is None:
+                    if not sessions:
+                        import boto3
+
+                        sessions.append(boto3.Session())
+                    session = sessions[0]
+                    regions = list(session.get_available_regions(service_name))
+                    for partition in session.get_available_partitions():
+                        if partition != "aws":
+                            regions.extend(
+                                session.get_available_regions("cloudwatch", partition_name=partition)
+                            )
+                    answer = answers[service_name] = tuple(regions)
+        return list(answer)
+
+    setattr(get_valid_regions_for_service, _MARK, True)
+    get_valid_regions_for_service.__wrapped__ = original  # type: ignore[attr-defined]
+    return get_valid_regions_for_service
+
+
+class BuiltOnFirstRead(Mapping[str, Any]):
+    """A read-only mapping that calls ``build`` the first time it is read (once, whichever thread)."""
+
+    def __init__(self, build: Callable[[], dict[str, Any]]) -> None:
+        self._build: Callable[[], dict[str, Any]] | None = build
+        self._data: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _built(self) -> dict[str, Any]:
+        if self._build is not None:
+            with self._lock:
+                if self._build is not None:
+                    self._data = self._build()
+                    self._build = None
+        return self._data
+
+    @property
+    def built(self) -> bool:
+        return self._build is None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._built()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._built()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._built().get(key, default)
+
+
+def _patch_region_lists() -> None:
+    from localstack.services import stores  # noqa: F401  (binds the name at import: patched below)
+    from localstack.utils.aws import aws_stack
+
+    original = aws_stack.get_valid_regions_for_service
+    if getattr(original, _MARK, False):
+        return
+    cached = cached_region_lists(original)
+    # Every module that imported the name (stores, S3's and DynamoDB's providers if loaded), and the
+    # defining module for those that import it later.
+    # Read through __dict__: getattr would call a module's __getattr__, and a deferred package's
+    # (deferred_imports) runs the package's __init__, the import it exists to save.
+    for module in list(sys.modules.values()):
+        names = getattr(module, "__dict__", None)
+        if isinstance(names, dict) and names.get("get_valid_regions_for_service") is original:
+            names["get_valid_regions_for_service"] = cached
+
+
+def _patch_iam_policy_index() -> None:
+    from localstack.services.iam.provider import IamProvider
+
+    if getattr(IamProvider.on_after_init, _MARK, False):
+        return
+
+    def on_after_init(self: Any) -> None:
+        self._aws_managed_policy_cache = BuiltOnFirstRead(self._build_aws_managed_policy_cache)
+
+    setattr(on_after_init, _MARK, True)
+    IamProvider.on_after_init = on_after_init  # type: ignore[method-assign]
+
+
+def install() -> None:
+    """Idempotent; in LocalStack's interpreter, before the first request."""
+    _patch_region_lists()
+    _patch_iam_policy_index()

@@ -1,0 +1,94 @@
+"""The first-request savings (scones_localstack.first_requests) answer exactly as LocalStack did.
+
+Why: they replace how two answers are computed (each service's region list, IAM's managed-policy index),
+not what they are. The probe compares them with LocalStack's own code in its interpreter; the stack tests
+send the requests that read them. AWS is the reference for the answers: S3 refuses a location constraint
+that is not a region with ``InvalidLocationConstraint`` ("The specified location-constraint is not valid",
+S3 API Reference, Error responses, list of error codes), and ``GetPolicy`` on an AWS managed policy ARN
+(``arn:aws:iam::aws:policy/ReadOnlyAccess``, IAM User Guide, "AWS managed policies") returns it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from scones.testing.stack import LocalStackHandle
+from tests.helpers.localstack_venv import run_probe
+
+PROBE = """
+import json, sys
+from scones_localstack import hooks  # imports deferred_imports, whose install() installs first_requests
+from localstack.services import stores
+from localstack.utils.aws import aws_stack
+from localstack.services.iam.provider import IamProvider
+
+cached = stores.get_valid_regions_for_service
+original = cached.__wrapped__
+services = ["sts", "iam", "s3", "lambda", "sagemaker", "stepfunctions", "logs", "no-such-service"]
+same = {s: cached(s) == original(s) for s in services}
+first = cached("s3")
+first.append("mutated")
+provider = IamProvider()
+provider.on_after_init()
+index = provider._aws_managed_policy_cache
+built_at_init = index.built
+arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+print(json.dumps({
+    "patched": [cached is aws_stack.get_valid_regions_for_service, getattr(cached, "_scones_cached", False)],
+    "same": same,
+    "own copy": "mutated" not in cached("s3"),
+    "moto.batch loaded": "moto.batch.models" in sys.modules,
+    "built at init": built_at_init,
+    "found": arn in index and index.get(arn).policy["Arn"] == arn,
+    "same index": sorted(index) == sorted(provider._build_aws_managed_policy_cache()),
+    "built after read": index.built,
+}))
+"""
+
+
+def test_region_lists_and_policy_index_match_localstacks_own() -> None:
+    """Same lists for every service the stack serves (and an unknown one); each caller gets its own list;
+    patching looks through modules without running a deferred package (moto.batch stays unloaded); the IAM
+    index is not built by the provider's start but on its first read, with the same policies."""
+    out = run_probe(PROBE)
+    assert out["patched"] == [True, True]
+    assert out["same"] == dict.fromkeys(out["same"], True)
+    assert out["own copy"] is True
+    assert out["moto.batch loaded"] is False
+    assert out["built at init"] is False
+    assert out["found"] is True
+    assert out["same index"] is True
+    assert out["built after read"] is True
+
+
+@pytest.mark.integration
+def test_s3_still_refuses_a_location_that_is_not_a_region(localstack: LocalStackHandle) -> None:
+    """S3's CreateBucket checks the constraint against the region list (the cached one now): a real
+    region is accepted, a made-up one answers InvalidLocationConstraint as AWS does."""
+    s3 = localstack.client("s3", region_name="us-east-1")
+    name = f"regions-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
+    with pytest.raises(ClientError) as refused:
+        s3.create_bucket(Bucket=f"{name}-x", CreateBucketConfiguration={"LocationConstraint": "xx-nowhere-1"})
+    assert refused.value.response["Error"]["Code"] == "InvalidLocationConstraint"
+
+
+@pytest.mark.integration
+def test_iam_answers_aws_managed_policies(localstack: LocalStackHandle) -> None:
+    """The index built on first read serves GetPolicy and AttachRolePolicy of an AWS managed policy."""
+    iam = localstack.client("iam")
+    arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["PolicyName"] == "ReadOnlyAccess"
+    role = f"first-requests-{uuid.uuid4().hex[:8]}"
+    iam.create_role(
+        RoleName=role,
+        AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+        '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
+    )
+    iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [arn]

@@ -32,6 +32,9 @@ from scones_localstack.iam import Policy
 _SIGV4_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 _ASSUMED_ROLE = re.compile(r"^arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
 _STORE_REGION = "us-east-1"  # STS credentials and IAM roles are kept across regions in LocalStack's stores
+# STS's temporary keys: ASIA as on AWS, LSIA unless LocalStack's PARITY_AWS_ACCESS_KEY_ID is set (see
+# generate_temp_access_key_id in LocalStack's IAM utils)
+_TEMPORARY_KEY_PREFIXES = ("ASIA", "LSIA")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ def access_key_id(headers: Mapping[str, str], args: Mapping[str, str]) -> str | 
 
 def session_for(key: str, account: str) -> Session | None:
     """The role session ``key`` belongs to, or None for a key STS did not issue for a role."""
+    if not key.startswith(_TEMPORARY_KEY_PREFIXES):
+        return None  # long-term keys (`test`, IAM users' AKIA/LKIA keys): no store lookup on every request
     from localstack.services.sts.models import sts_stores
 
     # CrossAccountAttribute: one dict for every account and region

@@ -12,12 +12,15 @@ side in one run:
   where the ceiling is: LocalStack is one Python process, so its CPU per execution caps exec/s;
 - the split of one execution from its history: the three Lambda Tasks (scheduled → succeeded), the
   endpoint alone (InvokeEndpoint through the gateway), and Step Functions overhead (the rest);
-- for comparison only, the same definition as an Express machine with StartSyncExecution.
-Targets: p50 ≤ 100 ms, ≥ 25 exec/s.
+- for comparison only, the same definition as an Express machine with StartSyncExecution;
+- all of it twice, on two stacks, with IAM enforcement off and on (`--iam both`, the default), printed in
+  two columns: what evaluating every role session's request costs (issue #16).
+Targets: p50 ≤ 100 ms, ≥ 25 exec/s (with enforcement on too), ≤ 1 ms per evaluated request.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import statistics
@@ -25,6 +28,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +44,10 @@ from scones.workflow.run import run_workflow  # noqa: E402
 from scones.workflow.settings import Target  # noqa: E402
 
 SEQUENTIAL, CONCURRENT, WORKERS, WARM_POLL = 60, 200, 8, 0.1
+# Role-session requests on one execution's critical path: Step Functions' three Lambda Invokes (as the state
+# machine's role), serialize's GetObject and classify's InvokeEndpoint (as the functions' roles). Log and
+# capture writes are evaluated too, but off the critical path.
+EVALUATED_PER_EXECUTION = 5
 
 
 def pct(values: list[float], q: float) -> float:
@@ -105,9 +113,32 @@ def split(sfn, execution: str) -> dict[str, float]:
     return spans
 
 
-def main() -> None:
+@dataclass
+class Measured:
+    """One stack's numbers (seconds, exec/s, CPU seconds per execution by process)."""
+
+    deploy: float
+    latencies: list[float]
+    conc_rate: float
+    recorded_rate: float
+    cpu_per_execution: dict[str, float]
+    spans: list[dict[str, float]]
+    endpoint: list[float]
+    express: list[float]
+    denials: int
+
+
+def deny_log_lines(path: Path) -> int:
+    """Requests the stack denied: the deny log holds one JSON line each (docs/iam.md)."""
+    return len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
+
+
+def measure(iam_enforce: bool) -> Measured:
+    """Deploy and measure on a stack of its own with IAM enforcement on or off."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-workflow-"))
-    settings_stack = stack.StackSettings(port=stack.free_port(), state_root=tmp / "stack")
+    settings_stack = stack.StackSettings(
+        port=stack.free_port(), state_root=tmp / "stack", iam_enforce=iam_enforce
+    )
     stack_state = stack.start(settings_stack)
     try:
         s = WorkflowSettings(
@@ -118,7 +149,7 @@ def main() -> None:
         )
         t0 = time.perf_counter()
         result = deploy(s)
-        print(f"deploy (cold): {time.perf_counter() - t0:.2f} s")
+        deploy_seconds = time.perf_counter() - t0
         clients = Clients(s)
         buffer = io.BytesIO()
         Image.new("RGB", (32, 32), (255, 0, 0)).save(buffer, format="PNG")
@@ -132,23 +163,15 @@ def main() -> None:
             list(pool.map(lambda _: one(sfn, arn, payload, poll=WARM_POLL), range(3 * WORKERS)))
         seq = [one(sfn, arn, payload) for _ in range(SEQUENTIAL)]
         assert all(status == "SUCCEEDED" for _, status, _ in seq), {status for _, status, _ in seq}
-        latencies = [d for d, _, _ in seq]
-        seq_rate = len(seq) / sum(latencies)
 
         cpu_before = cpu_seconds(stack_state.pid)
         report = run_workflow(s, keys=["test/red.png"] * CONCURRENT, concurrency=WORKERS, clients=clients)
         cpu_after = cpu_seconds(stack_state.pid)
-        conc_rate = CONCURRENT / report.seconds
         assert [item.status for item in report.items] == ["SUCCEEDED"] * CONCURRENT, report.items[:3]
         recorded = [sfn.describe_execution(executionArn=item.execution_arn) for item in report.items]
         first_start = min(r["startDate"] for r in recorded)
         last_stop = max(r["stopDate"] for r in recorded)
-        recorded_rate = CONCURRENT / (last_stop - first_start).total_seconds()
-        cpu_per_execution = {
-            kind: (cpu_after[kind] - cpu_before.get(kind, 0.0)) / CONCURRENT for kind in cpu_after
-        }
 
-        spans = [split(sfn, e) for _, _, e in seq[-20:]]
         runtime = clients.client("sagemaker-runtime")
         image = buffer.getvalue()
         endpoint = []
@@ -172,45 +195,84 @@ def main() -> None:
             if i >= 5:
                 express.append(time.perf_counter() - began)
             assert out["status"] == "SUCCEEDED", out
-
-        ms = 1000.0
-        print(f"\nStandard, sequential ({SEQUENTIAL} warm executions, start → SUCCEEDED by polling):")
-        print(
-            f"  p50 {statistics.median(latencies) * ms:.1f} ms   p95 {pct(latencies, 0.95) * ms:.1f} ms   "
-            f"{seq_rate:.1f} exec/s   (targets: p50 ≤ 100 ms, ≥ 25 exec/s)"
+        return Measured(
+            deploy=deploy_seconds,
+            latencies=[d for d, _, _ in seq],
+            conc_rate=CONCURRENT / report.seconds,
+            recorded_rate=CONCURRENT / (last_stop - first_start).total_seconds(),
+            cpu_per_execution={
+                kind: (cpu_after[kind] - cpu_before.get(kind, 0.0)) / CONCURRENT for kind in cpu_after
+            },
+            spans=[split(sfn, e) for _, _, e in seq[-20:]],
+            endpoint=endpoint,
+            express=express,
+            denials=deny_log_lines(settings_stack.iam_deny_log),
         )
-        print(
-            f"Standard, {WORKERS} concurrent (`scones run`, {CONCURRENT} executions): "
-            f"{conc_rate:.1f} exec/s seen by the client, "
-            f"{recorded_rate:.1f} exec/s recorded by Step Functions   (target ≥ 25 exec/s)"
-        )
-        print(
-            "  CPU per execution: "
-            + ", ".join(
-                f"{kind} {seconds * ms:.1f} ms" for kind, seconds in sorted(cpu_per_execution.items())
-            )
-            + f"  (2 cores give {2 * ms / conc_rate:.0f} ms of CPU per execution at this rate)"
-        )
-        print(
-            f"Express + StartSyncExecution, sequential: p50 {statistics.median(express) * ms:.1f} ms   "
-            f"p95 {pct(express, 0.95) * ms:.1f} ms   {len(express) / sum(express):.1f} exec/s"
-        )
-        print("\nsplit of one warm Standard execution (median over 20, from the execution history):")
-        names = ["Serialize image data", "Classify image", "Filter low confidence", "total (history)"]
-        medians = {n: statistics.median(sp.get(n, 0.0) for sp in spans) for n in names}
-        endpoint_p50 = statistics.median(endpoint)
-        for name in names[:3]:
-            print(f"  {name:<24} {medians[name] * ms:6.1f} ms (Lambda task, scheduled → succeeded)")
-        print(f"  {'endpoint alone':<24} {endpoint_p50 * ms:6.1f} ms (InvokeEndpoint, in classify)")
-        overhead = medians["total (history)"] - sum(medians[n] for n in names[:3])
-        print(
-            f"  {'Step Functions':<24} {overhead * ms:6.1f} ms (transitions, Pass states; history total "
-            f"{medians['total (history)'] * ms:.1f} ms)"
-        )
-        client_side = statistics.median(latencies) - medians["total (history)"]
-        print(f"  {'client + polling':<24} {client_side * ms:6.1f} ms")
     finally:
         stack.stop(settings_stack)
+
+
+def report(runs: dict[str, Measured]) -> None:
+    """The measurements side by side, one column per IAM setting."""
+    ms = 1000.0
+    names = list(runs)
+
+    def row(label: str, values: list[str], note: str = "") -> None:
+        print(f"  {label:<44}" + "".join(f"{v:>14}" for v in values) + (f"   {note}" if note else ""))
+
+    print(f"\n{'':<46}" + "".join(f"{'IAM ' + n:>14}" for n in names))
+    row("deploy (cold)", [f"{r.deploy:.2f} s" for r in runs.values()])
+    row(
+        f"Standard sequential p50 ({SEQUENTIAL} warm)",
+        [f"{statistics.median(r.latencies) * ms:.1f} ms" for r in runs.values()],
+        "target ≤ 100 ms",
+    )
+    row("Standard sequential p95", [f"{pct(r.latencies, 0.95) * ms:.1f} ms" for r in runs.values()])
+    row(
+        f"{WORKERS} concurrent (`scones run`, {CONCURRENT}), client",
+        [f"{r.conc_rate:.1f}/s" for r in runs.values()],
+        "target ≥ 25 exec/s",
+    )
+    row("  as recorded by Step Functions", [f"{r.recorded_rate:.1f}/s" for r in runs.values()])
+    kinds = sorted({k for r in runs.values() for k in r.cpu_per_execution})
+    for kind in kinds:
+        row(
+            f"CPU per execution: {kind}",
+            [f"{r.cpu_per_execution.get(kind, 0.0) * ms:.1f} ms" for r in runs.values()],
+        )
+    row(
+        "Express + StartSyncExecution p50",
+        [f"{statistics.median(r.express) * ms:.1f} ms" for r in runs.values()],
+    )
+    steps = ["Serialize image data", "Classify image", "Filter low confidence", "total (history)"]
+    for step in steps:
+        row(
+            f"split: {step} (median of 20)",
+            [f"{statistics.median(sp.get(step, 0.0) for sp in r.spans) * ms:.1f} ms" for r in runs.values()],
+        )
+    row(
+        "endpoint alone (InvokeEndpoint p50)",
+        [f"{statistics.median(r.endpoint) * ms:.1f} ms" for r in runs.values()],
+    )
+    row("requests denied (deny log)", [str(r.denials) for r in runs.values()])
+    if {"off", "on"} <= set(runs):
+        off, on = runs["off"], runs["on"]
+        delta = statistics.median(on.latencies) - statistics.median(off.latencies)
+        cpu = on.cpu_per_execution.get("localstack", 0.0) - off.cpu_per_execution.get("localstack", 0.0)
+        print(
+            f"\nIAM enforcement: {delta * ms:+.1f} ms p50 per execution, {cpu * ms:+.1f} ms of LocalStack"
+            f" CPU per execution; {EVALUATED_PER_EXECUTION} evaluated requests on its critical path"
+            f" ({delta * ms / EVALUATED_PER_EXECUTION:+.2f} ms each; target ≤ 1 ms)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iam", choices=["both", "on", "off"], default="both", help="IAM enforcement")
+    args = parser.parse_args()
+    settings = {"both": ["off", "on"], "on": ["on"], "off": ["off"]}[args.iam]
+    runs = {name: measure(name == "on") for name in settings}
+    report(runs)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,13 @@ from tests.helpers.roles import allow, iam_client_like, lambda_role, role_arn
 FUNCTIONS = Path(__file__).resolve().parents[1] / "localstack_ext" / "functions"
 ROLE_NAME = "lambda-role"
 ROLE = role_arn(ROLE_NAME)
-# What the test functions do with their role: their logs, and the probe's S3 round trip ("s3" action) in
-# the buckets test_lambda_executor names exec-*.
-ROLE_STATEMENTS = (allow(["s3:PutObject", "s3:GetObject"], "arn:aws:s3:::exec-*/*"),)
+# What the test functions do with their role: their logs, the probe's S3 round trip ("s3" action) in the
+# buckets test_lambda_executor names exec-*, and sandbox_probe's download from test_lambda_sandbox's
+# sandbox-* buckets.
+ROLE_STATEMENTS = (
+    allow(["s3:PutObject", "s3:GetObject"], "arn:aws:s3:::exec-*/*"),
+    allow("s3:GetObject", "arn:aws:s3:::sandbox-*/*"),
+)
 _ROLE_MADE: set[str] = set()  # endpoints whose stack has the role already
 RUNTIME = LAMBDA_RUNTIME  # the runtime the process executor serves (one definition: scones.config)
 # No client retries: a failed first attempt must fail the test, not be hidden (or repeated) by a retry.

@@ -14,6 +14,7 @@ from what AWS answers callers (cited per test), its behaviour from its documenta
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,9 +23,9 @@ import pytest
 from botocore.exceptions import ClientError, WaiterError
 
 from scones.testing.stack import LocalStackHandle, start_stack
-from tests.helpers.lambda_functions import create_function, unique_name, zip_files
+from tests.helpers.lambda_functions import create_function, poll, unique_name, zip_files
 from tests.helpers.roles import allow, ensure_role, lambda_role, role_arn
-from tests.helpers.sagemaker_endpoints import FAST_WAIT, create_config, standins
+from tests.helpers.sagemaker_endpoints import FAST_WAIT, create_config, png_bytes, standins
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
 
 pytestmark = pytest.mark.integration
@@ -239,3 +240,47 @@ def test_model_read_denied_later__endpoint_failed_with_aws_reason(
     assert described["FailureReason"] == DOWNLOAD_FAILURE.format(url=model_url)
     assert enforced.state is not None
     assert "revoked" not in standins(enforced.state.pid)
+
+
+def test_capture_write_denied__invocation_succeeds_record_dropped_and_logged(
+    enforced: LocalStackHandle, iam: Any, model_url: str
+):
+    """The model's role may read the model but not write capture: InvokeEndpoint still answers 200 (AWS does
+    not fail an invocation over capture: SageMaker Developer Guide, "Capture data from real-time endpoint",
+    writes capture apart from the response), no capture object appears, and the denied s3:PutObject by the
+    stand-in's session is in the stack's deny log."""
+    capture = "role-checks-capture"
+    s3 = enforced.client("s3")
+    s3.create_bucket(Bucket=capture)
+    role = ensure_role(
+        iam, "role-checks-no-capture", "sagemaker", [allow("s3:GetObject", f"arn:aws:s3:::{MODEL_BUCKET}/*")]
+    )
+    sm = enforced.client("sagemaker")
+    sm.create_model(
+        ModelName="no-capture",
+        ExecutionRoleArn=role,
+        PrimaryContainer={"Image": "x", "ModelDataUrl": model_url},
+    )
+    create_config(sm, "no-capture", "no-capture", capture=f"s3://{capture}/datacapture")
+    sm.create_endpoint(EndpointName="no-capture", EndpointConfigName="no-capture")
+    sm.get_waiter("endpoint_in_service").wait(EndpointName="no-capture", WaiterConfig=FAST_WAIT)
+    runtime = enforced.client("sagemaker-runtime", retries={"mode": "standard", "max_attempts": 1})
+    answer = runtime.invoke_endpoint(EndpointName="no-capture", ContentType="image/png", Body=png_bytes())
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    sm.delete_endpoint(EndpointName="no-capture")  # the stand-in flushes its capture buffer on SIGTERM
+    session = "arn:aws:sts::000000000000:assumed-role/role-checks-no-capture/SageMaker"
+    denied = poll(
+        lambda: [
+            e for e in deny_log(enforced) if e["principal"] == session and e["action"] == "s3:PutObject"
+        ],
+        timeout=30,
+    )
+    assert denied[0]["resource"].startswith(f"arn:aws:s3:::{capture}/datacapture/no-capture/AllTraffic/")
+    assert s3.list_objects_v2(Bucket=capture).get("KeyCount", 0) == 0
+
+
+def deny_log(stack: LocalStackHandle) -> list[dict[str, Any]]:
+    path = stack.settings.iam_deny_log
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -86,6 +86,24 @@ def test_the_extension_names_the_same_variables_scones_sets() -> None:
     assert [ours for ours, _ in pairs] == [theirs for _, theirs in pairs]
 
 
+SWITCH_PROBE = """
+import json
+from scones_localstack.iam import switch
+print(json.dumps({"default": switch.DEFAULT_ENFORCE, "on": switch.iam_enforced({switch.IAM_ENFORCE: "1"}),
+                  "off": switch.iam_enforced({switch.IAM_ENFORCE: "0"})}))
+"""
+
+
+def test_both_sides_default_iam_enforcement_alike() -> None:
+    """A bare LocalStack (iam/switch.py's DEFAULT_ENFORCE) and `scones up` (IAM_ENFORCE_DEFAULT) agree, and
+    read "1"/"0", what StackSettings passes, the same way (run in LocalStack's venv)."""
+    out = run_probe(SWITCH_PROBE)
+    assert out == {"default": cfg.IAM_ENFORCE_DEFAULT, "on": True, "off": False}
+    assert (cfg.IAM_ENFORCE.parse("1"), cfg.IAM_ENFORCE.parse("0")) == (True, False)
+    with pytest.raises(ValueError):
+        cfg.IAM_ENFORCE.parse("maybe")
+
+
 def test_every_name_the_extension_sets_on_an_endpoint_is_one_the_endpoint_reads() -> None:
     ext = extension_config()
     reads = _endpoint_reads()

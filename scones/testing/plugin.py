@@ -24,6 +24,7 @@ execution's status, its failed events from the history, and the CloudWatch Logs 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -38,6 +39,7 @@ from botocore.exceptions import ClientError
 
 from scones import config as cfg
 from scones.testing.stack import LocalStackHandle, attach_stack, start_stack
+from scones.testing.warm_up import HarnessWarmUp
 from scones.workflow.clients import Clients
 from scones.workflow.guards import check_execution_input
 from scones.workflow.settings import Target, WorkflowSettings
@@ -108,7 +110,13 @@ def scones_stack(
 ) -> Iterator[LocalStackHandle]:
     """One real local stack for the session (per xdist worker: the temp factory is the worker's own)."""
     url = request.config.getoption("--scones-endpoint-url")
-    handle = attach_stack(url) if url else start_stack(tmp_path_factory.mktemp("scones-stack"))
+    if url:
+        handle = attach_stack(url)
+    else:
+        # The clients' models and the deploy's imports load on the other core while LocalStack starts.
+        warm_up = HarnessWarmUp()
+        handle = start_stack(tmp_path_factory.mktemp("scones-stack"), during_start=warm_up.run)
+        handle = dataclasses.replace(handle, boto3_session=warm_up.session(timeout=0))
     try:
         yield handle
     finally:
@@ -130,7 +138,7 @@ def scones_clients(
     settings = WorkflowSettings(
         target=Target.LOCAL, endpoint_url=scones_stack.endpoint_url, project=scones_project
     )
-    return Clients(settings)
+    return Clients(settings, scones_stack.boto3_session)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,10 +29,12 @@ class NotOurStackError(RuntimeError):
 
 @dataclass(frozen=True)
 class LocalStackHandle:
-    """One stack. ``state`` is None for a stack that was already running when the session began."""
+    """One stack. ``state`` is None for a stack that was already running when the session began.
+    ``boto3_session``: one whose clients' models were loaded while the stack started (warm_up), or None."""
 
     settings: StackSettings
     state: stack.StackState | None
+    boto3_session: Any = field(default=None, compare=False, repr=False)
 
     @property
     def endpoint_url(self) -> str:
@@ -119,16 +123,33 @@ def _keep_catalog(handle: LocalStackHandle, cache: Path) -> None:
 
 
 def start_stack(
-    tmp_root: Path, *, catalog_cache: Path | None = CATALOG_CACHE, **kwargs: Any
+    tmp_root: Path,
+    *,
+    catalog_cache: Path | None = CATALOG_CACHE,
+    during_start: Callable[[str], None] | None = None,
+    **kwargs: Any,
 ) -> LocalStackHandle:
     """Start a stack on a free port with its state under ``tmp_root`` (one per session or per test).
 
     ``catalog_cache`` (None: off) shares LocalStack's service catalog between stacks, so only the first
-    stack ever started pays for building it.
+    stack ever started pays for building it. ``during_start(endpoint_url)`` runs in a thread while
+    LocalStack starts (its imports take seconds on one core, the test process only polls): work of the
+    test process's own that would otherwise come after (scones.testing.warm_up, which keeps its own
+    errors: a speed-up never fails a start). It has ended when this returns.
     """
     settings = StackSettings(port=stack.free_port(), state_root=tmp_root, **kwargs)
     provided = catalog_cache is not None and _provide_catalog(settings, catalog_cache)
-    handle = LocalStackHandle(settings, stack.start(settings))
+    beside = None
+    if during_start is not None:
+        beside = threading.Thread(
+            target=during_start, args=(settings.endpoint_url,), name="scones-warm-up", daemon=True
+        )
+        beside.start()
+    try:
+        handle = LocalStackHandle(settings, stack.start(settings))
+    finally:
+        if beside is not None:
+            beside.join()
     # Keeping needs a first request (LocalStack loads or builds the catalog on it: up to 5 s on the start's
     # critical path), so it is made only when the cache lacks the catalog of the pinned versions.
     if catalog_cache is not None and not provided:

@@ -68,10 +68,26 @@ def access_key_id(headers: Mapping[str, str], args: Mapping[str, str]) -> str | 
     return None
 
 
+_SESSIONS: dict[str, Session] = {}  # key -> its session: what STS issued a key for never changes
+_SESSIONS_KEPT = 4096
+
+
 def session_for(key: str, account: str) -> Session | None:
     """The role session ``key`` belongs to, or None for a key STS did not issue for a role."""
     if not key.startswith(_TEMPORARY_KEY_PREFIXES):
         return None  # long-term keys (`test`, IAM users' AKIA/LKIA keys): no store lookup on every request
+    known = _SESSIONS.get(key)
+    if known is not None:
+        return known
+    found = _lookup_session(key, account)
+    if found is not None:
+        if len(_SESSIONS) >= _SESSIONS_KEPT:
+            _SESSIONS.clear()
+        _SESSIONS[key] = found
+    return found
+
+
+def _lookup_session(key: str, account: str) -> Session | None:
     from localstack.services.sts.models import sts_stores
 
     # CrossAccountAttribute: one dict for every account and region

@@ -9,7 +9,8 @@ Why: the first request to a service pays for its provider and stores, and on the
   new ``boto3.Session`` each call and so parses botocore's ``endpoints.json``, the service's whole model
   (for ``endpointPrefix``) and CloudWatch's model (other partitions) again: 60-200 ms a call on two cores,
   about a second over a deploy. The answer depends only on the installed botocore, so one shared session
-  and one list per service name answer the same.
+  and one list per service name answer the same. moto's backends list their regions from a session of
+  their own; they get the shared one too, so each model is parsed once.
 * **IAM's managed-policy index.** ``IamProvider.on_after_init`` builds its index of the ~1,400 AWS managed
   policies (each document JSON-dumped and URL-quoted) on IAM's first request, 0.3 s, though a deploy with
   inline role policies never reads it. Here it is built on its first read instead: the same dict then.
@@ -27,6 +28,22 @@ from typing import Any
 _MARK = "_scones_cached"
 
 
+_session_lock = threading.Lock()
+_sessions: list[Any] = []
+
+
+def shared_session() -> Any:
+    """One ``boto3.Session`` for region look-ups (ours and moto's), built on first use: its botocore
+    loader keeps each model it parsed, so a service's model is read once, not once per store."""
+    if not _sessions:
+        with _session_lock:
+            if not _sessions:
+                import boto3
+
+                _sessions.append(boto3.Session())
+    return _sessions[0]
+
+
 def cached_region_lists(original: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
     """``get_valid_regions_for_service`` with one boto3 session and one answer per service name.
 
@@ -35,19 +52,14 @@ def cached_region_lists(original: Callable[[str], list[str]]) -> Callable[[str],
     """
     lock = threading.Lock()
     answers: dict[str, tuple[str, ...]] = {}
-    sessions: list[Any] = []
 
     def get_valid_regions_for_service(service_name: str) -> list[str]:
         answer = answers.get(service_name)
         if answer is None:
-            with lock:  # botocore's loader caches are plain dicts: one thread fills them at a time
+            with lock:  # one thread fills the loader's caches at a time
                 answer = answers.get(service_name)
                 if answer is None:
-                    if not sessions:
-                        import boto3
-
-                        sessions.append(boto3.Session())
-                    session = sessions[0]
+                    session = shared_session()
                     regions = list(session.get_available_regions(service_name))
                     for partition in session.get_available_partitions():
                         if partition != "aws":
@@ -116,6 +128,22 @@ def _patch_region_lists() -> None:
             names["get_valid_regions_for_service"] = cached
 
 
+def _patch_moto_session() -> None:
+    """moto lists each backend's regions from a session of its own (``AccountSpecificBackend.get_session``,
+    one ``boto3.Session()`` built on first use): the shared one, so a model LocalStack's stores already
+    read (SageMaker's, IAM's for moto's account bookkeeping) is not parsed a second time."""
+    from moto.core.base_backend import AccountSpecificBackend
+
+    if getattr(AccountSpecificBackend.get_session, _MARK, False):
+        return
+
+    def get_session(cls: type) -> Any:
+        return shared_session()
+
+    setattr(get_session, _MARK, True)
+    AccountSpecificBackend.get_session = classmethod(get_session)  # type: ignore[method-assign,assignment]
+
+
 def _patch_iam_policy_index() -> None:
     from localstack.services.iam.provider import IamProvider
 
@@ -132,4 +160,5 @@ def _patch_iam_policy_index() -> None:
 def install() -> None:
     """Idempotent; in LocalStack's interpreter, before the first request."""
     _patch_region_lists()
+    _patch_moto_session()
     _patch_iam_policy_index()

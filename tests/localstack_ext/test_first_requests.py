@@ -36,7 +36,19 @@ provider.on_after_init()
 index = provider._aws_managed_policy_cache
 built_at_init = index.built
 arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+import boto3
+from moto.core.base_backend import AccountSpecificBackend
+from scones_localstack import first_requests
+fresh = boto3.Session()  # what moto built for itself before
+moto_session = AccountSpecificBackend.get_session()
 print(json.dumps({
+    "moto shares": moto_session is first_requests.shared_session(),
+    "moto same": all(
+        moto_session.get_available_regions(s, partition_name=p)
+        == fresh.get_available_regions(s, partition_name=p)
+        for s in ("sagemaker", "iam", "logs")
+        for p in fresh.get_available_partitions()
+    ),
     "patched": [cached is aws_stack.get_valid_regions_for_service, getattr(cached, "_scones_cached", False)],
     "same": same,
     "own copy": "mutated" not in cached("s3"),
@@ -50,11 +62,13 @@ print(json.dumps({
 
 
 def test_region_lists_and_policy_index_match_localstacks_own() -> None:
-    """Same lists for every service the stack serves (and an unknown one); each caller gets its own list;
+    """Same lists for every service the stack serves (and an unknown one), moto's backends' too from the
+    shared session; each caller gets its own list;
     patching looks through modules without running a deferred package (moto.batch stays unloaded); the IAM
     index is not built by the provider's start but on its first read, with the same policies."""
     out = run_probe(PROBE)
     assert out["patched"] == [True, True]
+    assert out["moto shares"] is True and out["moto same"] is True
     assert out["same"] == dict.fromkeys(out["same"], True)
     assert out["own copy"] is True
     assert out["moto.batch loaded"] is False

@@ -65,8 +65,8 @@ def pool_lambda_metric_threads() -> None:
 @hooks.on_runtime_create()
 def enforce_lambda_limits() -> None:
     """Lambda Invoke's 6 MB / 1 MB request and 6 MB response limits for every caller (see lambda_limits);
-    CreateFunction / UpdateFunctionConfiguration refuse a role Lambda cannot assume while IAM is enforced
-    (see role_checks; one hook, so no new entry point)."""
+    CreateFunction / UpdateFunctionConfiguration refuse a role Lambda cannot assume while IAM is enforced,
+    and reserved variables always (see role_checks; one hook, so no new entry point)."""
     from scones_localstack import lambda_limits, role_checks
 
     lambda_limits.install()

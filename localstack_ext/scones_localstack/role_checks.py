@@ -16,6 +16,10 @@ every local run and fails on the first AWS deployment.
   (as reported from SageMaker's CreateTransformJob).
 
 The role and its trust policy come from LocalStack's IAM store (IAM is global: one store per account).
+
+Also, always (enforced or not, as on AWS): a function's own variables may not use Lambda's reserved keys,
+the role's credentials among them (LocalStack accepted them, and the process executor applies a function's
+variables after the role's, so ``AWS_ACCESS_KEY_ID`` could have replaced the role by the account root).
 """
 
 from __future__ import annotations
@@ -42,6 +46,38 @@ MODEL_DATA_NOT_ACCESSIBLE = (
     'Also ensure that the role has "s3:GetObject" permissions and that the object is located in {region}. '
     "If your Model uses multiple models or uncompressed models, please ensure that the role has "
     '"s3:ListBucket" permission.'
+)
+# Lambda's reserved variables ("Defined runtime environment variables": "The keys for these environment
+# variables are reserved and cannot be set in your function configuration"), AWS_DEFAULT_REGION included as
+# AWS refuses it too. Among them the role's credentials: a function's own variable must not replace them.
+RESERVED_VARIABLES = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "TZ",
+    }
+)
+# As callers report it from CreateFunction/UpdateFunctionConfiguration (keys in the order of the request).
+RESERVED_VARIABLES_REFUSED = (
+    "Lambda was unable to configure your environment variables because the environment variables you have "
+    "provided contains reserved keys that are currently not supported for modification. Reserved keys used "
+    "in this request: {keys}"
 )
 SAGEMAKER_ROLE_NOT_ASSUMABLE = (
     "Could not assume role {role}. Please ensure that the role exists and allows principal '{principal}' to "
@@ -140,6 +176,26 @@ def _update_configuration(
     return update_function_configuration
 
 
+def reserved_variables_error(variables: Mapping[str, Any] | None) -> str | None:
+    """The refusal for a function's variables that use reserved keys, else None."""
+    used = [key for key in variables or {} if key in RESERVED_VARIABLES]
+    return RESERVED_VARIABLES_REFUSED.format(keys=", ".join(used)) if used else None
+
+
+def _verify_env_variables(original: Callable[..., Any], refused: Callable[[str], Exception]) -> Any:
+    """Wraps ``LambdaProvider._verify_env_variables`` (CreateFunction and UpdateFunctionConfiguration call
+    it): reserved keys refused first, as AWS does, then LocalStack's 4 KB check."""
+
+    @functools.wraps(original)
+    def verify(env_vars: dict[str, str]) -> Any:
+        if message := reserved_variables_error(env_vars):
+            raise refused(message)
+        return original(env_vars)
+
+    setattr(verify, _MARK, True)
+    return staticmethod(verify)
+
+
 def install() -> None:
     """Idempotent; patches Lambda's classes before LocalStack builds its dispatch table. SageMaker's
     CreateModel is checked by our own control plane (sagemaker/control.py)."""
@@ -156,3 +212,10 @@ def install() -> None:
 
         wrapped = _update_configuration(LambdaProvider.update_function_configuration, refused)
         setattr(LambdaProvider, "update_function_configuration", wrapped)  # noqa: B010
+    if not getattr(LambdaProvider._verify_env_variables, _MARK, False):
+
+        def reserved(message: str) -> Exception:
+            return InvalidParameterValueException(message, Type="User")
+
+        verify = _verify_env_variables(LambdaProvider._verify_env_variables, reserved)
+        setattr(LambdaProvider, "_verify_env_variables", verify)  # noqa: B010

@@ -132,6 +132,43 @@ def test_update_function_configuration__untrusting_role_is_refused(enforced: Loc
     assert client.get_function_configuration(FunctionName=name)["Role"] == good
 
 
+RESERVED_REFUSAL = (
+    "Lambda was unable to configure your environment variables because the environment variables you have "
+    "provided contains reserved keys that are currently not supported for modification. Reserved keys used "
+    "in this request: {keys}"
+)
+
+
+def test_reserved_variables__refused_so_the_role_cannot_be_replaced(enforced: LocalStackHandle, iam: Any):
+    """Lambda reserves its defined runtime variables, the role's credentials among them ("Defined runtime
+    environment variables": they "cannot be set in your function configuration"); AWS's answer, as callers
+    report it, lists the reserved keys used. Without this a function's AWS_ACCESS_KEY_ID would replace its
+    role's session by the all-powerful account root."""
+    client = enforced.client("lambda")
+    role = lambda_role(iam, "role-checks-fn")
+    code = zip_files({"lambda_function.py": ECHO})
+    variables = {"AWS_ACCESS_KEY_ID": "000000000000", "KEEP": "1", "AWS_REGION": "us-east-1"}
+    refused = refusal(
+        create_function,
+        client=client,
+        name=unique_name("reserved"),
+        code=code,
+        Role=role,
+        Environment={"Variables": variables},
+    )
+    assert refused == (
+        "InvalidParameterValueException",
+        RESERVED_REFUSAL.format(keys="AWS_ACCESS_KEY_ID, AWS_REGION"),
+    )
+    name = create_function(client, unique_name("reserved"), code, Role=role)
+    refused = refusal(
+        client.update_function_configuration,
+        FunctionName=name,
+        Environment={"Variables": {"AWS_SESSION_TOKEN": "x"}},
+    )
+    assert refused == ("InvalidParameterValueException", RESERVED_REFUSAL.format(keys="AWS_SESSION_TOKEN"))
+
+
 # -- SageMaker CreateModel ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("case", ["missing", "trusts-ec2"])
 def test_create_model__role_sagemaker_cannot_assume_is_refused(

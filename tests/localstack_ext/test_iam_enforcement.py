@@ -545,6 +545,23 @@ def test_logs_allowed_and_denied(stack: LocalStackHandle) -> None:
     )
 
 
+def test_step_functions_api_denied_shape(stack: LocalStackHandle) -> None:
+    """The Step Functions API is json 1.0: a denied call answers 400 AccessDeniedException; StartExecution
+    is ``states:StartExecution`` on the state machine's ARN."""
+    arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:not-mine"
+    role = make_role(stack, [statement("Allow", "states:ListStateMachines", "*")])
+    sfn = as_role(stack, role, "stepfunctions")
+    sfn.list_state_machines()
+    with pytest.raises(ClientError) as excinfo:
+        sfn.start_execution(stateMachineArn=arn, input="{}")
+    assert error_of(excinfo) == (
+        400,
+        "AccessDeniedException",
+        f"User: {session_arn(role)} is not authorized to perform: states:StartExecution on resource: {arn} "
+        "because no identity-based policy allows the states:StartExecution action",
+    )
+
+
 # --- Step Functions ---------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,12 @@ interpreters needs real checks (pyenv shims sit on PATH and fail outside their v
 re-run must skip what is already right in well under a second. Each environment carries a stamp
 file with a hash of everything that went into it; a matching stamp means there is nothing to do.
 
+Installs go through uv (pinned in constraints/installer.txt, put by pip into .venv-installer first):
+it resolves the same constraints files to the same versions as pip, several times faster, and the
+environments, being independent, are built side by side. pip's own configuration (pip.conf, PIP_*: a
+mirror, a wheelhouse, a CA bundle) is handed on to uv, which reads neither. `--pip` installs with each
+environment's own pip instead, one after the other, as before.
+
 Environments (all git-ignored, under the project root):
   .venv            Python 3.11  the project (scones, training, tests, dev tools)
   .venv-localstack Python 3.13  localstack-core under a complete constraints file + our extensions
@@ -13,18 +19,26 @@ Environments (all git-ignored, under the project root):
   .venv-endpoint   Python 3.11  the stand-in SageMaker endpoint's own dependencies (onnxruntime ...)
   .venv-sdk        Python 3.11  the SageMaker Python SDK v2, for the real-client tests (tests/clients);
                                 built only when named (`tools/setup.py sdk`, run by `make test-clients`)
+  .venv-installer  Python 3.11  uv, which installs the others (built first, with pip)
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache, partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +109,15 @@ ENVS: dict[str, Env] = {
     ),
 }
 
+# uv itself, installed with pip into a venv of its own (the one install that cannot use uv).
+INSTALLER = Env(
+    name=".venv-installer",
+    python="3.11",
+    constraints="installer.txt",
+    requirements=["uv"],
+    check="import os, uv; assert os.access(uv.find_uv_bin(), os.X_OK)",
+)
+
 HOW_TO_GET = {
     "3.13": (
         "Python 3.13 is required for LocalStack (localstack-core 2026.3.0) and the Lambda runtime.\n"
@@ -153,6 +176,7 @@ def _candidates(version: str) -> list[str]:
     return found
 
 
+@cache
 def find_python(version: str) -> str:
     """The first candidate that really runs as Python `version` with the venv module."""
     for candidate in _candidates(version):
@@ -172,44 +196,194 @@ def _digest(env: Env, python_version: str) -> str:
     return h.hexdigest()
 
 
-def _run(cmd: list[str], quiet: bool) -> None:
+_OUTPUT = threading.Lock()
+
+
+def _say(line: str) -> None:
+    """Print whole lines only: environments are built side by side and must not interleave mid-line."""
+    with _OUTPUT:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def _run(cmd: list[str], quiet: bool, *, label: str = "", environ: dict[str, str] | None = None) -> None:
+    """One install step. Its output is kept (quiet) or shown as it comes, each line prefixed with `label`
+    so side-by-side builds stay readable; a failure is one SetupError ending with the output's tail."""
     printable = " ".join(cmd)
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=quiet, text=True)
-    if result.returncode != 0:
-        detail = (result.stdout or "")[-3000:] + (result.stderr or "")[-3000:] if quiet else ""
-        raise SetupError(f"command failed ({result.returncode}): {printable}\n{detail}")
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **(environ or {})},
+        )
+    except OSError as exc:
+        raise SetupError(f"command failed ({exc}): {printable}") from None
+    tail: deque[str] = deque(maxlen=80)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        tail.append(line)
+        if not quiet:
+            _say(f"{label}| {line.rstrip()}" if label else line.rstrip())
+    code = proc.wait()
+    if code != 0:
+        detail = "".join(tail)[-6000:] if quiet else ""
+        raise SetupError(f"command failed ({code}): {printable}\n{detail}")
 
 
-def ensure(key: str, *, force: bool = False, quiet: bool = True) -> Path:
-    env = ENVS[key]
+# pip settings uv has an option for. uv reads neither pip.conf nor PIP_*: without these a machine's
+# mirror, wheelhouse or extra constraints would hold for pip and silently not for uv.
+PIP_TO_UV = {
+    "index-url": "--index-url",
+    "extra-index-url": "--extra-index-url",
+    "find-links": "--find-links",
+    "constraint": "--constraint",
+    "trusted-host": "--allow-insecure-host",
+}
+PIP_SECTIONS = {"global": 0, "install": 1, ":env:": 2}  # pip's precedence: PIP_* over [install] over [global]
+
+
+def uv_settings_from_pip(pip_config_list: str) -> tuple[list[str], dict[str, str]]:
+    """`pip config list` output as uv arguments and environment variables (CA bundle, timeout)."""
+    settings: dict[str, tuple[int, str]] = {}
+    for line in pip_config_list.splitlines():
+        key, sep, raw = line.partition("=")
+        section, _, name = key.rpartition(".")
+        if not sep or section not in PIP_SECTIONS:
+            continue
+        try:
+            value = str(ast.literal_eval(raw))
+        except (ValueError, SyntaxError):
+            value = raw.strip("'\"")
+        if PIP_SECTIONS[section] >= settings.get(name, (-1, ""))[0]:
+            settings[name] = (PIP_SECTIONS[section], value)
+    values = {name: value for name, (_, value) in settings.items()}
+    args: list[str] = []
+    for name, flag in PIP_TO_UV.items():
+        for value in values.get(name, "").split():
+            args += [flag, value]
+    if values.get("no-index", "").lower() in ("1", "true", "yes", "on"):
+        args.append("--no-index")
+    environ: dict[str, str] = {}
+    if values.get("cert"):
+        environ["SSL_CERT_FILE"] = values["cert"]
+    timeout = values.get("timeout") or values.get("default-timeout")
+    if timeout:
+        environ["UV_HTTP_TIMEOUT"] = timeout
+    return args, environ
+
+
+@dataclass(frozen=True)
+class Installer:
+    """What creates a venv and installs into it: uv (default) or, with `--pip`, the venv's own pip."""
+
+    uv: str | None = None  # uv's executable; None means pip
+    options: list[str] = field(default_factory=list)  # from pip's configuration (uv_settings_from_pip)
+    environ: dict[str, str] = field(default_factory=dict)
+
+    def create(self, python: str, venv: Path) -> list[str]:
+        if self.uv is None:
+            return [python, "-m", "venv", str(venv)]
+        # --seed: pip stays in every venv, for `--refreeze` and for whoever types `.venv/bin/pip`
+        return [self.uv, "venv", "--quiet", "--seed", "--python", python, str(venv)]
+
+    def install(self, vpy: Path, quiet: bool) -> list[str]:
+        if self.uv is None:
+            pip = [str(vpy), "-m", "pip", "install", "--disable-pip-version-check"]
+            return pip + (["-q"] if quiet else [])
+        # unsafe-best-match is pip's rule (the best version over all indexes); uv's default would take
+        # every version of a package from the first index that has any, and miss a pin a mirror lacks.
+        # --compile-bytecode, as pip does: uv's default leaves it to the first import, which is then
+        # about twice as slow (LocalStack's start, each function's cold start) and, where
+        # PYTHONDONTWRITEBYTECODE is set, stays slow on every import.
+        return [
+            self.uv,
+            "pip",
+            "install",
+            "--python",
+            str(vpy),
+            "--index-strategy",
+            "unsafe-best-match",
+            "--compile-bytecode",
+            *self.options,
+            *(["--quiet"] if quiet else []),
+        ]
+
+
+def is_current(env: Env) -> bool:
+    """The env exists and its stamp matches what would go into it now: nothing to do."""
+    vpy = ROOT / env.name / "bin" / "python"
+    stamp_path = ROOT / env.name / STAMP
+    if not (stamp_path.exists() and vpy.exists()):
+        return False
+    stamp = json.loads(stamp_path.read_text())
+    return bool(stamp.get("digest") == _digest(env, stamp.get("python_version", "")))
+
+
+def build(env: Env, installer: Installer, *, quiet: bool = True) -> Path:
+    """(Re)build one env and stamp it once it passes its check."""
+    started = time.monotonic()
     venv = ROOT / env.name
     vpy = venv / "bin" / "python"
-    stamp_path = venv / STAMP
-    if not force and stamp_path.exists() and vpy.exists():
-        stamp = json.loads(stamp_path.read_text())
-        if stamp.get("digest") == _digest(env, stamp.get("python_version", "")):
-            return vpy
     python = find_python(env.python)
     digest = _digest(env, env.python)
-    print(f"setup: building {env.name} with {python} ...", flush=True)
+    _say(f"setup: building {env.name} with {python} ...")
     if not vpy.exists() or _version_of(str(vpy)) != env.python:
         shutil.rmtree(venv, ignore_errors=True)
-        _run([python, "-m", "venv", str(venv)], quiet)
+        _run(installer.create(python, venv), quiet, label=env.name, environ=installer.environ)
     constraints = CONSTRAINTS / env.constraints
-    pip = [str(vpy), "-m", "pip", "install", "--disable-pip-version-check"]
-    if quiet:
-        pip.append("-q")
+    install = installer.install(vpy, quiet)
     if constraints.exists():
-        pip += ["-c", str(constraints)]
-    _run(pip + env.requirements, quiet)
+        install += ["-c", str(constraints)]
+    _run(install + env.requirements, quiet, label=env.name, environ=installer.environ)
     if env.lint:  # a second install: the env's own pins hold, and these stay out of its constraints file
-        _run([*pip, "-r", str(CONSTRAINTS / env.lint)], quiet)
+        _run([*install, "-r", str(CONSTRAINTS / env.lint)], quiet, label=env.name, environ=installer.environ)
     check = subprocess.run([str(vpy), "-c", env.check], cwd=ROOT, capture_output=True, text=True)
     if check.returncode != 0:
         raise SetupError(f"{env.name} was built but does not work:\n{check.stderr[-2000:]}")
-    stamp_path.write_text(json.dumps({"digest": digest, "python_version": env.python}))
-    print(f"setup: {env.name} ready", flush=True)
+    (venv / STAMP).write_text(json.dumps({"digest": digest, "python_version": env.python}))
+    _say(f"setup: {env.name} ready ({time.monotonic() - started:.0f} s)")
     return vpy
+
+
+def ensure(key: str, *, force: bool = False, quiet: bool = True, installer: Installer | None = None) -> Path:
+    """One env from ENVS, built only when its stamp does not match (or `force`)."""
+    env = ENVS[key]
+    if not force and is_current(env):
+        return ROOT / env.name / "bin" / "python"
+    return build(env, installer or uv_installer(quiet=quiet), quiet=quiet)
+
+
+def uv_installer(*, quiet: bool = True) -> Installer:
+    """uv from .venv-installer (built with pip when missing or stale), told pip's configuration."""
+    vpy = ROOT / INSTALLER.name / "bin" / "python"
+    if not is_current(INSTALLER):
+        build(INSTALLER, Installer(), quiet=quiet)
+    listed = subprocess.run(
+        [str(vpy), "-m", "pip", "config", "list"], cwd=ROOT, capture_output=True, text=True
+    )
+    options, environ = uv_settings_from_pip(listed.stdout if listed.returncode == 0 else "")
+    return Installer(uv=str(ROOT / INSTALLER.name / "bin" / "uv"), options=options, environ=environ)
+
+
+def side_by_side(jobs: dict[str, Callable[[], object]]) -> None:
+    """Run independent steps at once (pip and uv mostly wait on the network and the disk); every
+    failure is reported, after all have ended, in one SetupError."""
+    if not jobs:
+        return
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+    failures: list[str] = []
+    for name, future in futures.items():
+        error = future.exception()
+        if isinstance(error, SetupError):
+            failures.append(f"{name}: {error}" if len(jobs) > 1 else str(error))
+        elif error is not None:
+            raise error
+    if failures:
+        raise SetupError("\n".join(failures))
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -228,20 +402,19 @@ def ensure_chromium() -> None:
     if ok:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        print(
+        _say(
             f"setup: {CHROMIUM} is missing and cannot be installed here (needs root and apt-get); the "
-            "report's browser test will skip. Install Debian's `chromium` package to run it.",
-            flush=True,
+            "report's browser test will skip. Install Debian's `chromium` package to run it."
         )
         return
-    print("setup: installing chromium with apt-get ...", flush=True)
+    _say("setup: installing chromium with apt-get ...")
     apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
         result = subprocess.run(cmd, capture_output=True, text=True, env=apt_env)
         if result.returncode != 0:
             detail = result.stderr[-3000:]
             raise SetupError(f"command failed ({result.returncode}): {' '.join(cmd)}\n{detail}")
-    print("setup: chromium ready", flush=True)
+    _say("setup: chromium ready")
 
 
 SYSTEM_STEPS = {"chromium": ensure_chromium}  # run after the venvs by default; no stamp, checked live
@@ -285,7 +458,10 @@ def main(argv: list[str] | None = None) -> int:
         help=f"which envs: {', '.join(ENVS)} (default {', '.join(defaults)})",
     )
     parser.add_argument("--force", action="store_true", help="rebuild even when the stamp matches")
-    parser.add_argument("--verbose", action="store_true", help="show pip's output")
+    parser.add_argument("--verbose", action="store_true", help="show the installer's output")
+    parser.add_argument(
+        "--pip", action="store_true", help="install with each env's own pip, not uv (slower; no uv needed)"
+    )
     parser.add_argument(
         "--refreeze", action="store_true", help="rewrite the constraints file(s) from the env(s)"
     )
@@ -293,15 +469,27 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(args.envs) - set(ENVS) - set(SYSTEM_STEPS))
     if unknown:
         parser.error(f"unknown env(s) {unknown}; choose from {[*ENVS, *SYSTEM_STEPS]}")
+    keys = args.envs or [*defaults, *SYSTEM_STEPS]
+    quiet = not args.verbose
     try:
-        for key in args.envs or [*defaults, *SYSTEM_STEPS]:
-            if key in SYSTEM_STEPS:
-                if not args.refreeze:
-                    SYSTEM_STEPS[key]()
-            elif args.refreeze:
-                refreeze(key)
-            else:
-                ensure(key, force=args.force, quiet=not args.verbose)
+        if args.refreeze:
+            for key in keys:
+                if key in ENVS:
+                    refreeze(key)
+            return 0
+        stale = [ENVS[key] for key in keys if key in ENVS and (args.force or not is_current(ENVS[key]))]
+        jobs: dict[str, Callable[[], object]] = {k: SYSTEM_STEPS[k] for k in keys if k in SYSTEM_STEPS}
+        if stale:
+            started = time.monotonic()
+            for env in stale:  # a missing interpreter is said before anything is installed
+                find_python(env.python)
+            installer = Installer() if args.pip else uv_installer(quiet=quiet)
+            for env in stale:
+                jobs[env.name] = partial(build, env, installer, quiet=quiet)
+            side_by_side(jobs)
+            _say(f"setup: done in {time.monotonic() - started:.0f} s")
+        else:
+            side_by_side(jobs)
     except SetupError as exc:
         print(f"setup: error: {exc}", file=sys.stderr)
         return 1

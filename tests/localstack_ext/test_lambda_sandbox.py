@@ -236,6 +236,50 @@ def test_setting__sandbox_values() -> None:
     assert seen["bogus"] == "error: LAMBDA_PROCESS_SANDBOX must be one of auto, namespaces, off, got 'bogus'"
 
 
+EXTRA_ENV_PROBE = """
+import json
+from pathlib import Path
+from scones_localstack.lambda_executor.environment import function_environment
+from scones_localstack.lambda_executor.settings import ProcessExecutorConfigError, ProcessExecutorSettings
+out = {}
+try:
+    ProcessExecutorSettings.from_env({"LAMBDA_PROCESS_EXTRA_ENV": '{"AWS_ACCESS_KEY_ID": "test", "X": "1"}'})
+except ProcessExecutorConfigError as exc:
+    out["refused"] = str(exc)
+out["extra"] = dict(ProcessExecutorSettings.from_env({"LAMBDA_PROCESS_EXTRA_ENV": '{"X": "1"}'}).extra_env)
+env = function_environment(
+    localstack_env={"AWS_ACCESS_KEY_ID": "ASIAROLE", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t"},
+    function_env={"AWS_ACCESS_KEY_ID": "test"},
+    extra_env={"AWS_SESSION_TOKEN": "", "X": "1"},
+    runtime="python3.13", interpreter_bin="/bin", code_dir=Path("/c"), runtime_dir=Path("/r"),
+    sandbox=Path("/s"), layer_dirs=[], parent_pid=1, runtime_api="127.0.0.1:1", isolated=True,
+)
+out["env"] = {k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "X")}
+print(json.dumps(out))
+"""
+
+
+def test_setting__extra_env_cannot_replace_the_execution_roles_credentials() -> None:
+    """AWS reserves AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN ("Defined runtime
+    environment variables", Lambda developer guide): a function's credentials are its execution role's.
+    LAMBDA_PROCESS_EXTRA_ENV naming them is a configuration error (with IAM enforced, an all-powerful key
+    there would pass what AWS refuses), and whatever the variables say, the role's session wins."""
+    from tests.helpers.localstack_venv import run_probe
+
+    seen = run_probe(EXTRA_ENV_PROBE)
+    assert seen["refused"] == (
+        "LAMBDA_PROCESS_EXTRA_ENV must not set AWS_ACCESS_KEY_ID: a function runs with its execution role's"
+        " credentials, as on AWS"
+    )
+    assert seen["extra"] == {"X": "1"}
+    assert seen["env"] == {
+        "AWS_ACCESS_KEY_ID": "ASIAROLE",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_SESSION_TOKEN": "t",
+        "X": "1",
+    }
+
+
 def test_probe__an_interpreter_under_tmp_stays_visible_inside(tmp_path: Path) -> None:
     """The private /tmp must not hide the runtime's own files when its venv lives under /tmp (CI's fresh
     clones do): botocore reads its data files lazily, inside the sandbox, long after the imports. The

@@ -16,6 +16,8 @@ SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"
 LAYERS_DIR = "/var/layers"
+# The execution role's session, as LocalStack assumes it for the environment: AWS reserves these names.
+CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
 def function_environment(
@@ -34,9 +36,10 @@ def function_environment(
     isolated: bool,
 ) -> dict[str, str]:
     """Process defaults < LocalStack's variables < LAMBDA_PROCESS_EXTRA_ENV < the function's own;
-    then the values AWS reserves. ``isolated``: paths as seen inside the namespace sandbox, and no
-    HOME or TMPDIR (AWS sets neither: ``/tmp`` is the environment's own). Otherwise (fallback) host
-    paths and a per-environment HOME and TMPDIR, the only isolation a host process gets.
+    then the values AWS reserves, the execution role's credentials among them. ``isolated``: paths as
+    seen inside the namespace sandbox, and no HOME or TMPDIR (AWS sets neither: ``/tmp`` is the
+    environment's own). Otherwise (fallback) host paths and a per-environment HOME and TMPDIR, the only
+    isolation a host process gets.
 
     AWS's defined variables: https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
     (LANG=en_US.UTF-8, LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR, AWS_LAMBDA_RUNTIME_API = host:port).
@@ -47,6 +50,8 @@ def function_environment(
     env.update({key: str(value) for key, value in localstack_env.items() if value is not None})
     env.update(extra_env)
     env.update(function_env or {})
+    # the role's credentials win over both (CreateFunction and the settings refuse these keys already)
+    env.update({key: str(localstack_env[key]) for key in CREDENTIAL_VARIABLES if localstack_env.get(key)})
     if isolated:
         layers = [f"{LAYERS_DIR}/{index}" for index in range(len(layer_dirs))]
         task_root, runtime_root = TASK_ROOT, RUNTIME_DIR

@@ -24,6 +24,7 @@ from scones_localstack.config import (
     LAMBDA_PROCESS_TIMEOUT_GRACE_S,
     LAMBDA_PROCESS_ZYGOTE,
 )
+from scones_localstack.lambda_executor.environment import CREDENTIAL_VARIABLES
 
 # LAMBDA_PROCESS_SANDBOX's values (config.py says what each does).
 SANDBOX_CHOICES = ("auto", "namespaces", "off")
@@ -66,12 +67,27 @@ class ProcessExecutorSettings:
             python_mapping=_json_str_map(environ, LAMBDA_PROCESS_PYTHON_MAPPING),
             default_python=environ.get(LAMBDA_PROCESS_PYTHON, "").strip() or None,
             sandbox_root=Path(sandbox) if sandbox else None,
-            extra_env=_json_str_map(environ, LAMBDA_PROCESS_EXTRA_ENV),
+            extra_env=_extra_env(environ),
             timeout_grace_s=grace,
             sandbox=mode,
             sandbox_state_file=Path(state_file) if state_file else None,
             zygote=environ.get(LAMBDA_PROCESS_ZYGOTE, "1").strip().lower() not in ("0", "false", "no", "off"),
         )
+
+
+def _extra_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """LAMBDA_PROCESS_EXTRA_ENV, minus what would replace a function's identity: a function's credentials
+    are its execution role's session (AWS reserves these keys: "Defined runtime environment variables",
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html), and with IAM enforced an
+    all-powerful key here would let every function pass what AWS refuses. Refused, not dropped silently."""
+    extra = _json_str_map(environ, LAMBDA_PROCESS_EXTRA_ENV)
+    reserved = sorted(set(extra) & set(CREDENTIAL_VARIABLES))
+    if reserved:
+        raise ProcessExecutorConfigError(
+            f"{LAMBDA_PROCESS_EXTRA_ENV} must not set {', '.join(reserved)}: a function runs with its "
+            "execution role's credentials, as on AWS"
+        )
+    return extra
 
 
 def _json_str_map(environ: Mapping[str, str], name: str) -> dict[str, str]:

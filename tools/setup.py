@@ -365,6 +365,9 @@ def uv_installer(*, quiet: bool = True) -> Installer:
         [str(vpy), "-m", "pip", "config", "list"], cwd=ROOT, capture_output=True, text=True
     )
     options, environ = uv_settings_from_pip(listed.stdout if listed.returncode == 0 else "")
+    # The system's certificate store, as pip (truststore) uses: uv's own bundled roots would refuse a
+    # company proxy's CA that pip accepts.
+    environ = {"UV_NATIVE_TLS": "1", **environ}
     return Installer(uv=str(ROOT / INSTALLER.name / "bin" / "uv"), options=options, environ=environ)
 
 

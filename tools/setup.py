@@ -330,6 +330,7 @@ def build(env: Env, installer: Installer, *, quiet: bool = True) -> Path:
     python = find_python(env.python)
     digest = _digest(env, env.python)
     _say(f"setup: building {env.name} with {python} ...")
+    (venv / STAMP).unlink(missing_ok=True)  # a build that fails half way must not look current (--force)
     if not vpy.exists() or _version_of(str(vpy)) != env.python:
         shutil.rmtree(venv, ignore_errors=True)
         _run(installer.create(python, venv), quiet, label=env.name, environ=installer.environ)

@@ -45,6 +45,33 @@ def test_jsonpath_cache__same_results_one_parse_per_string() -> None:
     assert (info.misses, info.hits) == (4, 6)  # 4 strings parsed once; every other call a hit
 
 
+def test_jsonpath_cache__a_miss_parses_with_a_parser_kept_per_thread() -> None:
+    """The parser reused across paths gives the trees a new parser gives, and each thread builds its own
+    (a PLY parser keeps its stacks on itself while it parses)."""
+    import threading
+
+    import jsonpath_ng.ext.parser
+
+    built: list[int] = []
+
+    def make() -> object:
+        built.append(threading.get_ident())
+        return jsonpath_ng.ext.parser.ExtendedJsonPathParser()
+
+    parse = jsonpath_cache._cached(jsonpath_ng.ext.parse, jsonpath_cache.per_thread(make))
+    data = {"a": {"b": [1, 2, 3]}, "c": "x"}
+    paths = ("$.a.b", "$.a.b[?(@ > 1)]", "$.c", "$.a.b[0]", "$")
+    for path in paths:
+        assert [m.value for m in parse(path).find(data)] == [
+            m.value for m in jsonpath_ng.ext.parse(path).find(data)
+        ]
+    assert len(built) == 1
+    worker = threading.Thread(target=lambda: parse("$.a"))
+    worker.start()
+    worker.join()
+    assert len(built) == 2 and built[0] != built[1]
+
+
 def test_jsonpath_cache__debug_and_non_string_calls_bypass_the_cache() -> None:
     calls: list[tuple[object, ...]] = []
 

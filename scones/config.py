@@ -125,7 +125,7 @@ SFN_MOCK_CONFIG: Variable[Path | None] = Variable(
 )
 # IAM enforcement (issue #16, docs/iam.md): role sessions' requests evaluated against their policies. The
 # one default, passed to LocalStack explicitly by `scones up` and the test stacks ("1"/"0").
-IAM_ENFORCE_DEFAULT = False
+IAM_ENFORCE_DEFAULT = True
 IAM_ENFORCE: Variable[bool] = Variable(
     "SCONES_IAM_ENFORCE", IAM_ENFORCE_DEFAULT, _switch, "1: role sessions' policies enforced; 0: allow all"
 )

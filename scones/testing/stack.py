@@ -136,7 +136,12 @@ def start_stack(
     LocalStack starts (its imports take seconds on one core, the test process only polls): work of the
     test process's own that would otherwise come after (scones.testing.warm_up, which keeps its own
     errors: a speed-up never fails a start). It has ended when this returns.
+
+    IAM enforcement follows ``SCONES_IAM_ENFORCE`` in the test process's environment (on by default, as
+    ``scones up``), unless the caller says ``iam_enforce=``: the one documented setting turns it off for
+    the fixtures too.
     """
+    kwargs.setdefault("iam_enforce", cfg.Config.from_environ().get(cfg.IAM_ENFORCE))
     settings = StackSettings(port=stack.free_port(), state_root=tmp_root, **kwargs)
     provided = catalog_cache is not None and _provide_catalog(settings, catalog_cache)
     beside = None

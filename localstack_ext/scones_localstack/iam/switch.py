@@ -12,9 +12,9 @@ from collections.abc import Mapping
 
 from scones_localstack.config import IAM_ENFORCE
 
-# Off until every part of issue #16 is wired; then on, as the issue asks ("on by default wherever the stack
-# runs"). scones passes its own setting explicitly, so this default matters for a bare LocalStack.
-DEFAULT_ENFORCE = False
+# On, as issue #16 asks ("on by default wherever the stack runs"): a local verdict should predict AWS's.
+# scones passes its own setting explicitly, so this default matters for a bare LocalStack.
+DEFAULT_ENFORCE = True
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -48,3 +48,41 @@ def test_three_clients_of_one_service_share_one_parser_and_serializer(mode: str,
     assert out["distinct models"] == 3
     assert (out["parsers"], out["serializers"]) == (expected, expected)
     assert out["same operation"] is True
+
+
+SPEC_PROBE = r"""
+import json
+from scones_localstack import hooks
+hooks.one_parser_per_service()
+from localstack.aws.connect import connect_to
+from localstack.aws.protocol import parser
+from localstack.aws.handlers import service as service_handlers
+from localstack.aws.spec import load_service
+from localstack.http import Request
+from localstack.services.s3.utils import get_bucket_location_xml
+internal = connect_to(aws_access_key_id="AKIA0", aws_secret_access_key="x", region_name="us-east-1").s3
+parser.create_parser(internal.meta.service_model)  # an internal S3 request came first
+service_handlers.create_serializer(internal.meta.service_model)  # and was answered
+gateway = load_service("s3")  # what the gateway parses external requests with
+request = Request("GET", "/regions-1", query_string="location", headers={"Host": "localhost:4566"})
+operation, _ = parser.create_parser(gateway).parse(request)
+answer = service_handlers.create_serializer(gateway).serialize_to_response(
+    {"LocationConstraint": get_bucket_location_xml("eu-west-1")}, operation, {}, "rid"
+)
+print(json.dumps({"operation": operation.name, "body": answer.data.decode()}))
+"""
+
+
+def test_an_internal_client_first_does_not_change_what_external_callers_get() -> None:
+    """LocalStack's own S3 spec (spec-patches.json: GetBucketLocation's payload is LocationConstraint)
+    and botocore's, which internal clients carry, get a parser and a serializer each. Shared, the first
+    one seen served both: when a stack's first S3 request was internal, an external GetBucketLocation
+    was parsed to botocore's operation and answered with a ``GetBucketLocationOutput`` root, which boto3
+    reads as ``LocationConstraint: None`` (test_first_requests failed so in a full suite run). AWS's
+    answer has ``LocationConstraint`` as the root element (S3 API Reference, GetBucketLocation, Response
+    Syntax)."""
+    out = run_probe(SPEC_PROBE, env={**os.environ, "AWS_EC2_METADATA_DISABLED": "true"})
+    assert out["operation"] == "GetBucketLocation"
+    assert out["body"].endswith(
+        '<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">eu-west-1</LocationConstraint>'
+    ), out["body"]

@@ -80,8 +80,15 @@ def test_region_lists_and_policy_index_match_localstacks_own() -> None:
 
 @pytest.mark.integration
 def test_s3_still_refuses_a_location_that_is_not_a_region(localstack: LocalStackHandle) -> None:
-    """S3's CreateBucket checks the constraint against the region list (the cached one now): a real
-    region is accepted, a made-up one answers InvalidLocationConstraint as AWS does."""
+    """A bucket in another region than the endpoint's is stored in that region's store, whose look-up
+    checks the name against the region list (the cached one now: ``RegionBundle.__getitem__``, a
+    ValueError for a name not in it), and GetBucketLocation names that region; a made-up constraint is
+    refused with InvalidLocationConstraint as AWS does (LocalStack checks it against S3's modeled
+    ``BucketLocationConstraint`` values before any store is read). Through the us-east-1 endpoint any
+    region may be asked for (S3 API Reference, CreateBucket: requests to s3.amazonaws.com go to
+    us-east-1 whatever the LocationConstraint). It failed once in the full suite with ``None``: not the
+    lists, the parser cache (protocol_caches, test_protocol_caches) when the stack's first S3 request
+    was an internal one."""
     s3 = localstack.client("s3", region_name="us-east-1")
     name = f"regions-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})

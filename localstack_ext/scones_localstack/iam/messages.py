@@ -95,12 +95,24 @@ def denial(
 ) -> Denial:
     """The response ``service`` gives when ``decision`` denies ``request``. ``head``: a HEAD request (S3
     HeadObject), answered with the status and no body, as S3 does."""
+    shape = _shape(service)
+    message = not_authorized_message(request, decision, quote_resource=shape.quote_resource)
+    return access_denied(service, message, request_id=request_id, head=head)
+
+
+def _shape(service: str) -> ErrorShape:
     try:
-        shape = SHAPES[service]
+        return SHAPES[service]
     except KeyError:
         raise UnknownServiceShapeError(service) from None
+
+
+def access_denied(service: str, message: str, *, request_id: str | None = None, head: bool = False) -> Denial:
+    """``service``'s access-denied response carrying ``message``: the one place that knows each protocol's
+    error body (S3's XML with its request id twice, rest-json's header-named error, JSON 1.x's
+    ``__type``)."""
+    shape = _shape(service)
     rid = request_id or str(uuid.uuid4())
-    message = not_authorized_message(request, decision, quote_resource=shape.quote_resource)
     headers = {"Content-Type": shape.content_type}
     if shape.protocol == "rest-xml":
         headers["x-amz-request-id"] = rid

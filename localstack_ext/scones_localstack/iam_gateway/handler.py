@@ -19,12 +19,9 @@ with Python's exception text in the answer.
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
 from scones_localstack.iam import (
     Decision,
@@ -36,7 +33,7 @@ from scones_localstack.iam import (
     missing_object_denial,
     targets,
 )
-from scones_localstack.iam.messages import SHAPES, Denial
+from scones_localstack.iam.messages import Denial, access_denied
 from scones_localstack.iam_gateway import deny_log
 from scones_localstack.iam_gateway.identities import ROLE_POLICIES, Session, access_key_id, session_for
 from scones_localstack.iam_gateway.resource_policies import resource_policy
@@ -89,23 +86,7 @@ def _respond(chain: Any, answer: Denial) -> None:
 
 def evaluation_failure(service: str, request_id: str | None, head: bool) -> Denial:
     """A denial in ``service``'s shape whose message says the policy could not be evaluated."""
-    shape = SHAPES[service]
-    rid = request_id or str(uuid.uuid4())
-    headers = {"Content-Type": shape.content_type}
-    if shape.protocol == "rest-xml":
-        headers["x-amz-request-id"] = rid
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Error><Code>{shape.code}</Code><Message>{escape(EVALUATION_FAILED)}</Message>"
-            f"<RequestId>{escape(rid)}</RequestId></Error>"
-        ).encode()
-    elif shape.protocol == "rest-json":
-        headers.update({"x-amzn-RequestId": rid, "x-amzn-ErrorType": shape.code})
-        body = json.dumps({"Message": EVALUATION_FAILED}).encode()
-    else:
-        headers["x-amzn-RequestId"] = rid
-        body = json.dumps({"__type": shape.code, "message": EVALUATION_FAILED}).encode()
-    return Denial(shape.status, headers, b"" if head else body, shape.code, EVALUATION_FAILED)
+    return access_denied(service, EVALUATION_FAILED, request_id=request_id, head=head)
 
 
 def _decide(context: Any, session: Session, service: str, operation: str) -> Denial | None:

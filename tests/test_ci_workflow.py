@@ -13,7 +13,6 @@ Workflow syntax: https://docs.github.com/en/actions/writing-workflows/workflow-s
 from __future__ import annotations
 
 import fnmatch
-import importlib.util
 import os
 import re
 import shlex
@@ -24,6 +23,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.helpers.setup_script import load_setup_script
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
@@ -40,17 +41,7 @@ CREDENTIAL_NAMES = {
 CREDENTIAL_ACTIONS = ("aws-actions/configure-aws-credentials", "localstack/setup-localstack")
 
 
-def _setup_module() -> Any:
-    """tools/setup.py as a module: the venvs, interpreters and hashed files the workflow must match."""
-    spec = importlib.util.spec_from_file_location("scones_tools_setup", ROOT / "tools" / "setup.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-SETUP = _setup_module()
+SETUP = load_setup_script()
 
 
 @pytest.fixture(scope="module")

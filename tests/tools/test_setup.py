@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from scones.config import PROJECT_ROOT
+from tests.helpers.setup_script import load_setup_script
 
-
-def _setup_module() -> Any:
-    """tools/setup.py as a module (stdlib-only, no side effects on import), for its pure parts."""
-    spec = importlib.util.spec_from_file_location("scones_setup_script", PROJECT_ROOT / "tools" / "setup.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-SETUP = _setup_module()
+SETUP = load_setup_script()
 
 
 def _isolated_copy(tmp_path: Path) -> Path:

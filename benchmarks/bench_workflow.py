@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,50 +216,35 @@ def measure(iam_enforce: bool) -> Measured:
 def report(runs: dict[str, Measured]) -> None:
     """The measurements side by side, one column per IAM setting."""
     ms = 1000.0
-    names = list(runs)
 
-    def row(label: str, values: list[str], note: str = "") -> None:
-        print(f"  {label:<44}" + "".join(f"{v:>14}" for v in values) + (f"   {note}" if note else ""))
+    def row(label: str, cell: Callable[[Measured], str], note: str = "") -> None:
+        cells = "".join(f"{cell(r):>14}" for r in runs.values())
+        print(f"  {label:<44}{cells}" + (f"   {note}" if note else ""))
 
-    print(f"\n{'':<46}" + "".join(f"{'IAM ' + n:>14}" for n in names))
-    row("deploy (cold)", [f"{r.deploy:.2f} s" for r in runs.values()])
-    row(
-        f"Standard sequential p50 ({SEQUENTIAL} warm)",
-        [f"{statistics.median(r.latencies) * ms:.1f} ms" for r in runs.values()],
-        "target ≤ 100 ms",
-    )
-    row("Standard sequential p95", [f"{pct(r.latencies, 0.95) * ms:.1f} ms" for r in runs.values()])
+    def p50(values: Iterable[float]) -> str:
+        return f"{statistics.median(values) * ms:.1f} ms"
+
+    print(f"\n{'':<46}" + "".join(f"{'IAM ' + n:>14}" for n in runs))
+    row("deploy (cold)", lambda r: f"{r.deploy:.2f} s")
+    row(f"Standard sequential p50 ({SEQUENTIAL} warm)", lambda r: p50(r.latencies), "target ≤ 100 ms")
+    row("Standard sequential p95", lambda r: f"{pct(r.latencies, 0.95) * ms:.1f} ms")
     row(
         f"{WORKERS} concurrent (`scones run`, {CONCURRENT}), client",
-        [f"{r.conc_rate:.1f}/s" for r in runs.values()],
+        lambda r: f"{r.conc_rate:.1f}/s",
         "target ≥ 25 exec/s",
     )
-    row("  as recorded by Step Functions", [f"{r.recorded_rate:.1f}/s" for r in runs.values()])
-    kinds = sorted({k for r in runs.values() for k in r.cpu_per_execution})
-    for kind in kinds:
-        row(
-            f"CPU per execution: {kind}",
-            [f"{r.cpu_per_execution.get(kind, 0.0) * ms:.1f} ms" for r in runs.values()],
-        )
-    row(
-        "Express + StartSyncExecution p50",
-        [f"{statistics.median(r.express) * ms:.1f} ms" for r in runs.values()],
-    )
-    steps = ["Serialize image data", "Classify image", "Filter low confidence", "total (history)"]
-    for step in steps:
-        row(
-            f"split: {step} (median of 20)",
-            [f"{statistics.median(sp.get(step, 0.0) for sp in r.spans) * ms:.1f} ms" for r in runs.values()],
-        )
-    row(
-        "endpoint alone (InvokeEndpoint p50)",
-        [f"{statistics.median(r.endpoint) * ms:.1f} ms" for r in runs.values()],
-    )
-    row("requests denied (deny log)", [str(r.denials) for r in runs.values()])
+    row("  as recorded by Step Functions", lambda r: f"{r.recorded_rate:.1f}/s")
+    for kind in sorted({k for r in runs.values() for k in r.cpu_per_execution}):
+        row(f"CPU per execution: {kind}", lambda r, k=kind: f"{r.cpu_per_execution.get(k, 0.0) * ms:.1f} ms")
+    row("Express + StartSyncExecution p50", lambda r: p50(r.express))
+    for step in ["Serialize image data", "Classify image", "Filter low confidence", "total (history)"]:
+        row(f"split: {step} (median of 20)", lambda r, st=step: p50(sp.get(st, 0.0) for sp in r.spans))
+    row("endpoint alone (InvokeEndpoint p50)", lambda r: p50(r.endpoint))
+    row("requests denied (deny log)", lambda r: str(r.denials))
     if {"off", "on"} <= set(runs):
         off, on = runs["off"], runs["on"]
         delta = statistics.median(on.latencies) - statistics.median(off.latencies)
-        cpu = on.cpu_per_execution.get("localstack", 0.0) - off.cpu_per_execution.get("localstack", 0.0)
+        cpu = on.cpu_per_execution.get("LocalStack", 0.0) - off.cpu_per_execution.get("LocalStack", 0.0)
         print(
             f"\nIAM enforcement: {delta * ms:+.1f} ms p50 per execution, {cpu * ms:+.1f} ms of LocalStack"
             f" CPU per execution; {EVALUATED_PER_EXECUTION} evaluated requests on its critical path"

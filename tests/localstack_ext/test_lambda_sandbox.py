@@ -285,12 +285,20 @@ def test_probe__an_interpreter_under_tmp_stays_visible_inside(tmp_path: Path) ->
     clones do): botocore reads its data files lazily, inside the sandbox, long after the imports. The
     launcher's probe (run once at Lambda's start) checks every interpreter directory is visible inside."""
     assert tmp_path.is_relative_to("/tmp"), tmp_path
-    cfg = dict(
-        line.split(" = ", 1)
-        for line in (PROJECT_ROOT / ".venv-lambda" / "pyvenv.cfg").read_text().splitlines()
-    )
+    # the runtime venv's base interpreter, asked of the venv itself: pyvenv.cfg's keys differ between the
+    # venv module ("executable") and uv, which builds the venvs now
+    base = subprocess.run(
+        [
+            str(PROJECT_ROOT / ".venv-lambda" / "bin" / "python"),
+            "-c",
+            "import sys; print(sys._base_executable)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     venv = tmp_path / "venv"
-    subprocess.run([cfg["executable"], "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next(venv.glob("lib/python3*/site-packages"))
     (site / "marker_module.py").write_text("VALUE = 1\n")
     shim = PROJECT_ROOT / "localstack_ext" / "scones_localstack" / "lambda_executor" / "shim_sandbox.py"

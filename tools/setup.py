@@ -430,19 +430,23 @@ def _pin_name(line: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def refreeze(key: str) -> None:
-    """Rewrite a constraints file from what the env holds now (after a deliberate upgrade)."""
-    env = ENVS[key]
-    vpy = ROOT / env.name / "bin" / "python"
+def freeze(python: Path) -> list[str]:
+    """``name==version`` lines of what the venv of ``python`` holds (`pip freeze`: editables left out)."""
     out = subprocess.run(
-        [str(vpy), "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"],
+        [str(python), "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    return [line for line in out.splitlines() if line and not line.startswith("-e")]
+
+
+def refreeze(key: str) -> None:
+    """Rewrite a constraints file from what the env holds now (after a deliberate upgrade)."""
+    env = ENVS[key]
+    pins = freeze(ROOT / env.name / "bin" / "python")
     path = CONSTRAINTS / env.constraints
     header = [line for line in path.read_text().splitlines() if line.startswith("#")] if path.exists() else []
-    pins = [line for line in out.splitlines() if line and not line.startswith("-e")]
     if env.lint:  # dev-only tools keep their own file (see Env.lint)
         lint_names = {_pin_name(line) for line in (CONSTRAINTS / env.lint).read_text().splitlines()}
         pins = [line for line in pins if _pin_name(line) not in lint_names]

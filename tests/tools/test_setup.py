@@ -89,15 +89,9 @@ def _pins(*files: str) -> dict[str, str]:
 
 
 def _frozen(python: Path) -> dict[str, str]:
-    """Name -> version of what a venv holds (`pip freeze`: editables, pip, and under Python 3.11
-    setuptools and wheel left out)."""
-    out = subprocess.run(
-        [str(python), "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return {SETUP._pin_name(line): line.split("==", 1)[1] for line in out.split() if "==" in line}
+    """Name -> version of what a venv holds (setup's own `pip freeze`: editables, pip, and under Python
+    3.11 setuptools and wheel left out)."""
+    return {SETUP._pin_name(line): line.split("==", 1)[1] for line in SETUP.freeze(python) if "==" in line}
 
 
 @pytest.mark.parametrize("key", ["project", "localstack", "lambda", "endpoint"])

@@ -27,9 +27,11 @@ from types import FrameType
 
 import uvicorn
 
+from local_endpoint import handoff
 from local_endpoint.app import create_app
 from local_endpoint.capture import CaptureConfig, CaptureConfigError
 from local_endpoint.settings import (
+    ENV_HANDOFF,
     EndpointSettings,
     SettingsError,
     resolve_model_source,
@@ -115,10 +117,25 @@ def _serve(settings: EndpointSettings) -> int:
     return 0 if server.started else 1
 
 
+def await_handoff(mode: str) -> dict[str, str] | None:
+    """A spare (see handoff.py): import everything, then wait for the environment to serve with."""
+    if mode != handoff.HANDOFF_STDIN:
+        raise SettingsError(f"{ENV_HANDOFF}={mode!r}: the only hand-off is {handoff.HANDOFF_STDIN!r}")
+    handoff.warm_up()
+    return handoff.receive(sys.stdin.buffer)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        if os.environ.get(ENV_HANDOFF):
+            handed = await_handoff(os.environ[ENV_HANDOFF])
+            if handed is None:
+                return 0  # a spare nobody needed
+            os.environ.clear()
+            os.environ.update(handed)
+            tempfile.tempdir = None  # the handed TMPDIR, should anything have asked for one before
         settings = settings_from_env(os.environ).with_overrides(
             model_dir=args.model,
             port=args.port,

@@ -31,6 +31,7 @@ ENV_MAX_CONCURRENCY = "SCONES_MAX_CONCURRENT_INFERENCES"  # inferences running a
 ENV_CAPTURE_FLUSH_S = "SCONES_CAPTURE_FLUSH_INTERVAL_S"  # capture flush interval in seconds (default 1.0)
 ENV_TEST_LOAD_DELAY_S = "SCONES_TEST_MODEL_LOAD_DELAY_S"  # test-only: delay model loading by N seconds
 ENV_BODY_TIMEOUT_S = "SCONES_ENDPOINT_BODY_TIMEOUT_S"  # seconds a request body may take to arrive (default 5)
+ENV_HANDOFF = "SCONES_ENDPOINT_HANDOFF"  # "stdin": a spare, told its environment later (handoff.py)
 
 SAGEMAKER_MODEL_DIR = Path("/opt/ml/model")  # where SageMaker unpacks ModelDataUrl in a container
 DEFAULT_PORT = 8080

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
 from botocore.config import Config
 from PIL import Image
 
@@ -27,6 +26,8 @@ sys.path.insert(0, str(ROOT))
 from scones import stack  # noqa: E402
 from scones.stack.settings import StackSettings  # noqa: E402
 from tests.helpers.roles import allow, ensure_role  # noqa: E402
+from tests.helpers.sagemaker_endpoints import standin_port as standin_port_of  # noqa: E402
+from tests.helpers.sagemaker_endpoints import standins  # noqa: E402
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar  # noqa: E402
 
 CIFAR = ROOT.parent / "shared" / "data" / "cifar100-vehicles" / "test"
@@ -53,11 +54,10 @@ def runtime_client(url: str) -> Any:
 
 
 def standin_port(ls_pid: int, name: str) -> int:
-    for child in psutil.Process(ls_pid).children():
-        env = child.environ()
-        if env.get("SCONES_ENDPOINT_NAME") == name:
-            return int(env["SCONES_ENDPOINT_PORT"])
-    raise RuntimeError(f"no stand-in for {name}")
+    found = standins(ls_pid).get(name)
+    if found is None:
+        raise RuntimeError(f"no stand-in for {name}")
+    return standin_port_of(found)
 
 
 def main() -> None:

@@ -183,7 +183,8 @@ LOCALSTACK_SFN_MOCK_CONFIG = "SFN_MOCK_CONFIG"
 # The extension's settings a user may set in the shell that runs `scones up`: passed on as they are.
 SFN_EXECUTION_RETENTION = "SCONES_SFN_EXECUTION_RETENTION"
 ENDPOINT_BODY_TIMEOUT_S = "SCONES_ENDPOINT_BODY_TIMEOUT_S"
-PASSED_TO_LOCALSTACK = (SFN_EXECUTION_RETENTION, ENDPOINT_BODY_TIMEOUT_S)
+ENDPOINT_SPARES = "SCONES_ENDPOINT_SPARES"
+PASSED_TO_LOCALSTACK = (SFN_EXECUTION_RETENTION, ENDPOINT_BODY_TIMEOUT_S, ENDPOINT_SPARES)
 
 # --- set in the workflow's Lambda functions by deploy (their own packages read them) --------------------
 LAMBDA_THRESHOLD = "THRESHOLD"  # lambdas/filter_confidence

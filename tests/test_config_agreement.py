@@ -30,6 +30,7 @@ import local_endpoint.settings as endpoint_settings
 from lambdas.classify import logic as classify_logic
 from lambdas.filter_confidence import logic as filter_logic
 from local_endpoint.artifact import DEFAULT_THRESHOLD
+from local_endpoint.handoff import HANDOFF_STDIN
 from scones import config as cfg
 from scones.cli import cli
 from scones.config import PROJECT_ROOT, Config, ConfigError, DeprecatedVariableWarning
@@ -108,6 +109,8 @@ def test_every_name_the_extension_sets_on_an_endpoint_is_one_the_endpoint_reads(
     ext = extension_config()
     reads = _endpoint_reads()
     assert reads >= ext.SET_FOR_ENDPOINT, f"read by no endpoint: {sorted(ext.SET_FOR_ENDPOINT - reads)}"
+    # A spare (sagemaker/spares.py) is started with the hand-off switch the endpoint reads (handoff.py).
+    assert (ext.STANDIN_HANDOFF, ext.STANDIN_HANDOFF_STDIN) == (endpoint_settings.ENV_HANDOFF, HANDOFF_STDIN)
     # The stand-ins inherit LocalStack's environment: the body timeout the user sets reaches both.
     assert ext.ENDPOINT_BODY_TIMEOUT == endpoint_settings.ENV_BODY_TIMEOUT_S == cfg.ENDPOINT_BODY_TIMEOUT_S
 

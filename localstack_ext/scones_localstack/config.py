@@ -66,6 +66,8 @@ ENDPOINT_RESTART_WAIT = _reads("SCONES_ENDPOINT_RESTART_WAIT")
 ENDPOINT_BODY_TIMEOUT = _reads("SCONES_ENDPOINT_BODY_TIMEOUT_S")
 # The project root (PYTHONPATH and working directory of the stand-in); `scones up` sets it.
 ENDPOINT_PROJECT_ROOT = _reads("SCONES_PROJECT_ROOT")
+# Stand-ins kept started and imported for the next endpoint (sagemaker/spares.py): 1 (default) or 0.
+ENDPOINT_SPARES = _reads("SCONES_ENDPOINT_SPARES")
 
 # --- read by the Step Functions hooks (stepfunctions/settings.py) ------------------------------------------
 # Finished executions kept per account and region before the oldest is forgotten (0 or less: all).
@@ -103,3 +105,7 @@ class StandinVariables:
 
 STANDIN = StandinVariables()
 SET_FOR_ENDPOINT: frozenset[str] = frozenset(astuple(STANDIN))
+# Set on a spare stand-in only ("stdin"): it reads the environment above from standard input when handed an
+# endpoint (local_endpoint/handoff.py).
+STANDIN_HANDOFF = "SCONES_ENDPOINT_HANDOFF"
+STANDIN_HANDOFF_STDIN = "stdin"

@@ -7,6 +7,7 @@ One owner for these so that every SageMaker test deploys, finds and waits for st
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -45,21 +46,59 @@ def png_bytes() -> bytes:
     return solid_png((200, 30, 30), mode="RGB")
 
 
+# A stand-in's log: <TMPDIR>/scones-endpoints/<account>-<region>-<endpoint>-<port>.log (processes.launch).
+_LOG_NAME = re.compile(r"^\d{12}-[a-z]+(?:-[a-z]+)+-\d+-(?P<endpoint>.+)-(?P<port>\d+)\.log$")
+
+
+def standin_identity(proc: psutil.Process) -> tuple[str, int] | None:
+    """(endpoint, port) of a stand-in process, None for any other process (a waiting spare included).
+
+    A stand-in started for its endpoint carries both in its environment. A spare handed its endpoint later
+    (scones_localstack/sagemaker/spares.py) got them on standard input: /proc shows the environment a
+    process was started with, so for it they are read from the log it writes to (its standard output),
+    which LocalStack renames for the endpoint at the hand-off."""
+    env = proc.environ()
+    if "SCONES_ENDPOINT_NAME" in env:
+        return env["SCONES_ENDPOINT_NAME"], int(env["SCONES_ENDPOINT_PORT"])
+    if "SCONES_ENDPOINT_HANDOFF" not in env:
+        return None
+    with contextlib.suppress(OSError):
+        match = _LOG_NAME.match(Path(f"/proc/{proc.pid}/fd/1").readlink().name)
+        if match:
+            return match["endpoint"], int(match["port"])
+    return None
+
+
 def standins(ls_pid: int) -> dict[str, psutil.Process]:
-    """LocalStack's stand-in children by endpoint name (read from their environment)."""
+    """LocalStack's stand-in children by endpoint name."""
     found: dict[str, psutil.Process] = {}
     for child in psutil.Process(ls_pid).children(recursive=False):
         try:
-            env = child.environ()
-            if "SCONES_ENDPOINT_NAME" in env and child.status() != psutil.STATUS_ZOMBIE:
-                found[env["SCONES_ENDPOINT_NAME"]] = child
+            identity = standin_identity(child)
+            if identity is not None and child.status() != psutil.STATUS_ZOMBIE:
+                found[identity[0]] = child
+        except psutil.Error:
+            continue
+    return found
+
+
+def spares(ls_pid: int) -> list[psutil.Process]:
+    """LocalStack's waiting spare stand-ins (started, not yet handed an endpoint)."""
+    found = []
+    for child in psutil.Process(ls_pid).children(recursive=False):
+        try:
+            waiting = "SCONES_ENDPOINT_HANDOFF" in child.environ() and standin_identity(child) is None
+            if waiting and child.status() != psutil.STATUS_ZOMBIE:
+                found.append(child)
         except psutil.Error:
             continue
     return found
 
 
 def standin_port(proc: psutil.Process) -> int:
-    return int(proc.environ()["SCONES_ENDPOINT_PORT"])
+    identity = standin_identity(proc)
+    assert identity is not None, f"{proc} is not a stand-in"
+    return identity[1]
 
 
 def gone(proc: psutil.Process, timeout: float) -> bool:

@@ -16,6 +16,7 @@ from scones.workflow import WorkflowSettings, deploy, run_workflow
 from scones.workflow.cleanup import cleanup, find_tagged
 from scones.workflow.clients import Clients
 from scones.workflow.settings import Target
+from tests.helpers.sagemaker_endpoints import standin_identity
 from tests.helpers.tiny_model import build_tiny_artifact, pack_model_tar
 
 pytestmark = pytest.mark.integration
@@ -25,7 +26,8 @@ def _standins(endpoint: str) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter():
         try:
-            if proc.environ().get("SCONES_ENDPOINT_NAME") == endpoint:
+            identity = standin_identity(proc)
+            if identity is not None and identity[0] == endpoint:
                 found.append(proc)
         except psutil.Error:
             continue

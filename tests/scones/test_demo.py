@@ -15,6 +15,7 @@ from rich.console import Console
 
 from local_endpoint.artifact import DEFAULT_THRESHOLD
 from scones.demo import DemoSettings, choose_threshold, run_demo
+from tests.helpers.sagemaker_endpoints import standin_identity
 from tests.helpers.shared_data import require_shared
 
 
@@ -91,12 +92,15 @@ def test_demo__tiny_end_to_end(tmp_path: Path) -> None:
     assert result.threshold.value >= 0.93
     log = (tmp_path / "demo.log").read_text()
     assert f"threshold {result.threshold.value} ({result.threshold.source})" in log
-    # down: nothing of the stack is left running (LocalStack, function processes, endpoint stand-ins).
+    # down: nothing of the stack is left running (LocalStack, function processes, endpoint stand-ins, and
+    # a spare stand-in, whose TMPDIR is under the stack's state like every stand-in's).
     for proc in psutil.process_iter(["cmdline", "cwd"]):
         try:
             cwd = proc.info["cwd"] or ""
-            endpoint = proc.environ().get("SCONES_ENDPOINT_NAME", "")
+            tmpdir = proc.environ().get("TMPDIR", "")
+            endpoint = (standin_identity(proc) or ("", 0))[0]
         except psutil.Error:
             continue
         assert not cwd.startswith(str(settings.state_root)), proc.info["cmdline"]
+        assert not tmpdir.startswith(str(settings.state_root)), proc.info["cmdline"]
         assert not endpoint.startswith("demo-test"), proc.info["cmdline"]

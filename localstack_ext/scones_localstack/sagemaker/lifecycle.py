@@ -24,6 +24,7 @@ from typing import Any
 from . import model_role, processes
 from .processes import REGISTRY, Key, Standin, StandinSpec, StandinStartupFailed
 from .settings import Settings
+from .spares import Spares
 
 LOG = logging.getLogger(__name__)
 SUPERVISOR_INTERVAL = 0.2
@@ -86,6 +87,11 @@ class EndpointLifecycle:
         self.settings = settings
         self.gateway_url = gateway_url
         self.registry = REGISTRY
+        self.spares = Spares(settings)
+        self.spares.fill_soon()
+        from localstack.runtime.shutdown import SHUTDOWN_HANDLERS
+
+        SHUTDOWN_HANDLERS.register(self.spares.close)  # also when SageMaker was never called
         self._stop = threading.Event()
         self._supervisor = threading.Thread(target=self._supervise, name="scones-sagemaker-supervisor")
         self._supervisor.daemon = True
@@ -173,7 +179,7 @@ class EndpointLifecycle:
             self.registry.notify()
             return
         try:
-            standin = processes.launch(spec, self.gateway_url, self.settings, credentials)
+            standin = processes.launch(spec, self.gateway_url, self.settings, credentials, self.spares.take())
         except OSError as exc:
             with self.registry.lock:
                 entry.busy = False
@@ -189,6 +195,7 @@ class EndpointLifecycle:
         try:
             processes.wait_healthy(standin, spec.startup_timeout)
         except StandinStartupFailed as exc:
+            self.spares.fill_soon()
             processes.stop(standin)
             with self.registry.lock:
                 entry.pending = None
@@ -202,6 +209,7 @@ class EndpointLifecycle:
             else:
                 old, entry.active, entry.pending = entry.active, standin, None
         self.registry.notify()  # invokes waiting for a new process go now
+        self.spares.fill_soon()  # the next endpoint's spare, now that this one no longer needs the core
         if old is not None:
             processes.stop(old)  # the old one finishes in-flight requests on SIGTERM
         if old is standin:
@@ -219,6 +227,7 @@ class EndpointLifecycle:
 
     def stop_all(self) -> None:
         self._stop.set()
+        self.spares.close()
         standins: list[Standin] = []
         for key, _ in self.registry.items():
             entry = self.registry.remove(key)

@@ -23,11 +23,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scones_localstack.config import STANDIN
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .spares import Spare
 
 Key = tuple[str, str, str]  # (account id, region, endpoint name)
 
@@ -74,6 +77,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def inherited_env(base: Mapping[str, str]) -> dict[str, str]:
+    """What every stand-in keeps of LocalStack's environment: all but the AWS and Python settings."""
+    return {
+        k: v for k, v in base.items() if k not in _DROPPED_ENV and not k.startswith(_DROPPED_ENV_PREFIXES)
+    }
+
+
+def log_dir() -> Path:
+    path = Path(tempfile.gettempdir()) / "scones-endpoints"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def standin_env(
     spec: StandinSpec,
     port: int,
@@ -86,7 +102,7 @@ def standin_env(
 
     ``credentials`` (the model role's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, see
     model_role) replace the account-root key, last, so no container variable can override them."""
-    env = {k: v for k, v in base.items() if k not in _DROPPED_ENV and not k.startswith(_DROPPED_ENV_PREFIXES)}
+    env = inherited_env(base)
     env.update(spec.container_env)
     env.update(
         {
@@ -113,15 +129,26 @@ def standin_env(
 
 
 def launch(
-    spec: StandinSpec, gateway_url: str, settings: Settings, credentials: Mapping[str, str] | None = None
+    spec: StandinSpec,
+    gateway_url: str,
+    settings: Settings,
+    credentials: Mapping[str, str] | None = None,
+    spare: Spare | None = None,
 ) -> Standin:
+    """Start the stand-in of ``spec``: hand it to ``spare`` when one is given and alive, else a new process.
+
+    Either way the process gets the same environment, TMPDIR and log, named for its endpoint."""
     port = free_port()
-    log_dir = Path(tempfile.gettempdir()) / "scones-endpoints"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{spec.account_id}-{spec.region}-{spec.endpoint_name}-{port}.log"
+    log_path = log_dir() / f"{spec.account_id}-{spec.region}-{spec.endpoint_name}-{port}.log"
     env = standin_env(spec, port, gateway_url, settings, os.environ, credentials)
     tmpdir = Path(tempfile.mkdtemp(prefix=f"scones-endpoint-{spec.endpoint_name}-"))
     env["TMPDIR"] = str(tmpdir)
+    if spare is not None:
+        if spare.hand_off(env):
+            shutil.rmtree(spare.tmpdir, ignore_errors=True)  # the spare's own, unused: it now has the above
+            spare.log_path.replace(log_path)  # it keeps writing to the same file, named for the endpoint
+            return Standin(spec=spec, port=port, proc=spare.proc, log_path=log_path, tmpdir=tmpdir)
+        spare.discard()
     try:
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
@@ -208,11 +235,15 @@ def stop(standin: Standin, grace: float = 5.0) -> int | None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
-    # Children that outlived the leader (same session) get the same end.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    kill_group(proc)
     shutil.rmtree(standin.tmpdir, ignore_errors=True)
     return proc.returncode
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL what is left of a stand-in's session: children that outlived the leader get its end."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @dataclass

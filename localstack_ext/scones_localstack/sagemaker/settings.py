@@ -19,6 +19,7 @@ from scones_localstack.config import (
     ENDPOINT_MAX_RESTARTS,
     ENDPOINT_PROJECT_ROOT,
     ENDPOINT_RESTART_WAIT,
+    ENDPOINT_SPARES,
     ENDPOINT_STARTUP_TIMEOUT,
     PROJECT_ROOT,
 )
@@ -50,6 +51,7 @@ class Settings:
     restart_wait: float = 10.0
     body_timeout: float = 5.0
     repo_root: Path = PROJECT_ROOT
+    spares: int = 1  # stand-ins kept started for the next endpoint (spares.py)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -63,6 +65,9 @@ class Settings:
         max_restarts_raw = env.get(ENDPOINT_MAX_RESTARTS, "").strip() or "3"
         if not max_restarts_raw.isdigit():
             raise SettingsError(f"{ENDPOINT_MAX_RESTARTS}={max_restarts_raw!r} is not a non-negative integer")
+        spares_raw = env.get(ENDPOINT_SPARES, "").strip() or "1"
+        if spares_raw not in ("0", "1"):
+            raise SettingsError(f"{ENDPOINT_SPARES}={spares_raw!r} must be 0 or 1")
         return cls(
             endpoint_cmd=cmd,
             startup_timeout=_float(env, ENDPOINT_STARTUP_TIMEOUT, 120.0),
@@ -71,4 +76,5 @@ class Settings:
             restart_wait=_float(env, ENDPOINT_RESTART_WAIT, 10.0),
             body_timeout=_float(env, ENDPOINT_BODY_TIMEOUT, 5.0),
             repo_root=root,
+            spares=int(spares_raw),
         )

@@ -11,6 +11,14 @@ Why: the first request to a service pays for its provider and stores, and on the
   about a second over a deploy. The answer depends only on the installed botocore, so one shared session
   and one list per service name answer the same. moto's backends list their regions from a session of
   their own; they get the shared one too, so each model is parsed once.
+* **Model files, once per process.** Besides the stores, LocalStack opens botocore sessions of its own:
+  the region rewriter's (S3's model and ``endpoints.json``), the internal clients' (each service it calls
+  itself), Lambda's (``boto3.client`` for code in S3). Each session gets a new botocore ``Loader`` and
+  parses again what another session's already holds: ``endpoints.json`` four times over a deploy, S3's
+  model four, 40-90 ms each on two cores. botocore's ``create_loader`` is called for every session with
+  only ``AWS_DATA_PATH`` as its argument, so one loader per distinct argument serves them all, exactly as
+  one session's loader serves all its clients (what it returns is never changed by its readers; boto3
+  appends its resource folder to the search path, once here, since the list ignores repeats).
 * **IAM's managed-policy index.** ``IamProvider.on_after_init`` builds its index of the ~1,400 AWS managed
   policies (each document JSON-dumped and URL-quoted) on IAM's first request, 0.3 s, though a deploy with
   inline role policies never reads it. Here it is built on its first read instead: the same dict then.
@@ -144,6 +152,42 @@ def _patch_moto_session() -> None:
     AccountSpecificBackend.get_session = classmethod(get_session)  # type: ignore[method-assign,assignment]
 
 
+class _OnceEach(list[str]):
+    """A search-path list that keeps one copy of each folder: every ``boto3.Session`` appends its own
+    ``boto3/data`` to its loader's list, and here all sessions share one loader."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+def shared_loaders(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``botocore.loaders.create_loader`` returning one loader per ``AWS_DATA_PATH`` value."""
+    lock = threading.Lock()
+    loaders: dict[str | None, Any] = {}
+
+    def create_loader(search_path_string: str | None = None) -> Any:
+        with lock:
+            loader = loaders.get(search_path_string)
+            if loader is None:
+                loader = original(search_path_string)
+                loader._search_paths = _OnceEach(loader._search_paths)
+                loaders[search_path_string] = loader
+            return loader
+
+    setattr(create_loader, _MARK, True)
+    create_loader.__wrapped__ = original  # type: ignore[attr-defined]
+    return create_loader
+
+
+def _patch_loaders() -> None:
+    import botocore.session
+
+    if getattr(botocore.session.create_loader, _MARK, False):
+        return
+    botocore.session.create_loader = shared_loaders(botocore.session.create_loader)
+
+
 def _patch_iam_policy_index() -> None:
     from localstack.services.iam.provider import IamProvider
 
@@ -159,6 +203,7 @@ def _patch_iam_policy_index() -> None:
 
 def install() -> None:
     """Idempotent; in LocalStack's interpreter, before the first request."""
+    _patch_loaders()
     _patch_region_lists()
     _patch_moto_session()
     _patch_iam_policy_index()

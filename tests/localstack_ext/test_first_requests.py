@@ -113,3 +113,45 @@ def test_iam_answers_aws_managed_policies(localstack: LocalStackHandle) -> None:
     iam.attach_role_policy(RoleName=role, PolicyArn=arn)
     attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [arn]
+
+
+LOADER_PROBE = """
+import json, os
+from scones_localstack import hooks  # installs first_requests
+import boto3, botocore.loaders, botocore.session
+from localstack.aws.connect import InternalClientFactory
+
+one, two = boto3.Session(), boto3.Session()
+internal = InternalClientFactory()  # puts LocalStack's own data folder first in its session's loader
+loader = one._session.get_component("data_loader")
+boto3_data = os.path.join(os.path.dirname(boto3.__file__), "data")
+own = botocore.loaders.create_loader()  # what a session would have had without the patch
+s3 = one.client("s3", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+unshared = botocore.session.Session()
+unshared.register_component("data_loader", botocore.loaders.create_loader())  # the unpatched factory
+print(json.dumps({
+    "shared": loader is two._session.get_component("data_loader")
+        is internal._session._session.get_component("data_loader"),
+    "boto3 data once": loader.search_paths.count(boto3_data),
+    "same model": loader.load_service_model("s3", "service-2") == own.load_service_model("s3", "service-2"),
+    "same regions": one.get_available_regions("sagemaker")
+        == boto3.Session(botocore_session=unshared).get_available_regions("sagemaker"),
+    "client works": s3.meta.service_model.service_name,
+    "other data path": botocore.session.create_loader("/tmp") is not loader,
+}))
+"""
+
+
+def test_botocore_sessions_share_one_loader_with_the_same_answers() -> None:
+    """Every botocore session LocalStack opens (its own, moto's, boto3's default) reads each model file once:
+    one loader per AWS_DATA_PATH value. Same models and regions as a loader of its own; boto3's folder is on
+    the search path once however many sessions append it; another AWS_DATA_PATH gets a loader of its own."""
+    out = run_probe(LOADER_PROBE)
+    assert out == {
+        "shared": True,
+        "boto3 data once": 1,
+        "same model": True,
+        "same regions": True,
+        "client works": "s3",
+        "other data path": True,
+    }

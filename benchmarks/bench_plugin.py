@@ -5,9 +5,11 @@ same calls: start a stack on a free port under a fresh state folder, build the t
 fresh project name; then one ``scones_run``-style execution of a red image. Target (issue 14): ≤ 5 s.
 Run: `.venv/bin/python benchmarks/bench_plugin.py [--runs 3] [--compare]`.
 
-``--compare`` alternates sessions with and without the test process's warm-up (scones.testing.warm_up),
-so both variants see the same machine load (it is shared: compare medians of the same run only). Each
-session also reports the CPU seconds LocalStack used up to deployed, which moves less with the load.
+``--compare warm-up`` alternates sessions with and without the test process's warm-up
+(scones.testing.warm_up), ``--compare spares`` with and without LocalStack's spare stand-in
+(``SCONES_ENDPOINT_SPARES``), so both variants see the same machine load (it is shared: compare medians of
+the same run only, and the paired differences printed last). Each session also reports the CPU seconds
+LocalStack used up to deployed, which moves less with the load.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import itertools
+import os
 import statistics
 import tempfile
 import time
@@ -44,8 +47,9 @@ def red_png() -> bytes:
 Row = tuple[float, float, float, float]
 
 
-def one_session(tmp: Path, warm: bool = True) -> Row:
+def one_session(tmp: Path, warm: bool = True, spares: bool = True) -> Row:
     """(stack up s, deploy s, first execution s, LocalStack CPU s to deployed) of one plugin session."""
+    os.environ["SCONES_ENDPOINT_SPARES"] = "1" if spares else "0"  # passed on to LocalStack, as `scones up`
     warm_up = HarnessWarmUp() if warm else None
     began = time.perf_counter()
     handle = start_stack(tmp / "stack", during_start=warm_up.run if warm_up else None)
@@ -103,22 +107,35 @@ def report(rows: list[Row], title: str = "") -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--compare", action="store_true", help="alternate with and without the warm-up")
+    parser.add_argument(
+        "--compare",
+        nargs="?",
+        const="warm-up",
+        choices=["warm-up", "spares"],
+        help="alternate sessions with and without the warm-up (default) or the spare stand-in",
+    )
     args = parser.parse_args()
     variants = [True, False] if args.compare else [True]
     rows: dict[bool, list[Row]] = {v: [] for v in variants}
     order = itertools.chain.from_iterable(
         variants if i % 2 == 0 else variants[::-1] for i in range(args.runs)
     )
-    for warm in order:
+    for on in order:
         with tempfile.TemporaryDirectory() as tmp:
-            rows[warm].append(one_session(Path(tmp), warm))
+            if args.compare == "spares":
+                rows[on].append(one_session(Path(tmp), spares=on))
+            else:
+                rows[on].append(one_session(Path(tmp), warm=on))
     if not args.compare:
         report(rows[True])
         return
-    with_warm_up = report(rows[True], "with the warm-up:")
+    with_it = report(rows[True], f"with the {args.compare}:")
     without = report(rows[False], "without:")
-    print(f"up + deployed, with/without: {with_warm_up / without:.2f}")
+    paired = [(a[0] + a[1]) - (b[0] + b[1]) for a, b in zip(rows[True], rows[False], strict=True)]
+    print(
+        f"up + deployed, with/without: {with_it / without:.2f}; paired difference, median of "
+        f"{len(paired)}: {statistics.median(paired):+.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from localstack.runtime import hooks
 
-from scones_localstack import deferred_imports
+from scones_localstack import deferred_imports, startup_gc
+
+# Not a hook: the rest of the start runs without cyclic garbage collection (see startup_gc), until
+# LocalStack is ready (resume_garbage_collection below).
+startup_gc.pause()
 
 # Not a hook: plux imports this module to load the hooks below, before it runs any of them (LocalStack's own
 # hooks included), and Step Functions' modules, which they import, pull moto's Batch and EC2 backends
@@ -125,6 +129,12 @@ def sagemaker_runtime_empty_endpoint_name() -> None:
     from scones_localstack.sagemaker.validation import install
 
     install()
+
+
+@hooks.on_infra_ready()
+def resume_garbage_collection() -> None:
+    """What the start built is frozen, and the collector runs again (see startup_gc)."""
+    startup_gc.resume()
 
 
 @hooks.on_runtime_create()

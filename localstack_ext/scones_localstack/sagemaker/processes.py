@@ -149,21 +149,27 @@ def launch(
             spare.log_path.replace(log_path)  # it keeps writing to the same file, named for the endpoint
             return Standin(spec=spec, port=port, proc=spare.proc, log_path=log_path, tmpdir=tmpdir)
         spare.discard()
+    proc = spawn(settings, env, log_path, subprocess.DEVNULL)
+    return Standin(spec=spec, port=port, proc=proc, log_path=log_path, tmpdir=tmpdir)
+
+
+def spawn(settings: Settings, env: dict[str, str], log_path: Path, stdin: int) -> subprocess.Popen[bytes]:
+    """The stand-in command in its own session, output to ``log_path``; on failure its TMPDIR (``env``'s,
+    created for it) is deleted before the error goes on."""
     try:
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
+            return subprocess.Popen(
                 list(settings.endpoint_cmd),
                 env=env,
                 cwd=str(settings.repo_root),
-                stdin=subprocess.DEVNULL,
+                stdin=stdin,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
     except OSError:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+        shutil.rmtree(env["TMPDIR"], ignore_errors=True)
         raise
-    return Standin(spec=spec, port=port, proc=proc, log_path=log_path, tmpdir=tmpdir)
 
 
 def ping(port: int, timeout: float = 2.0) -> tuple[int, bytes]:

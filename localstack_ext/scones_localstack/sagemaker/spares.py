@@ -28,7 +28,7 @@ from pathlib import Path
 
 from scones_localstack.config import STANDIN, STANDIN_HANDOFF, STANDIN_HANDOFF_STDIN
 
-from .processes import inherited_env, kill_group, log_dir, log_tail
+from .processes import inherited_env, kill_group, log_dir, log_tail, spawn
 from .settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -91,20 +91,7 @@ def start_spare(settings: Settings) -> Spare:
     env = spare_env(settings, os.environ)
     env["TMPDIR"] = str(tmpdir)
     log_path = log_dir() / f"spare-{tmpdir.name}.log"
-    try:
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                list(settings.endpoint_cmd),
-                env=env,
-                cwd=str(settings.repo_root),
-                stdin=subprocess.PIPE,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-    except OSError:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-        raise
+    proc = spawn(settings, env, log_path, subprocess.PIPE)
     return Spare(proc=proc, log_path=log_path, tmpdir=tmpdir)
 
 
